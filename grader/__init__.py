@@ -1,0 +1,1 @@
+"""The instructor side of the microgpt kit: exercise generation, grading and exports."""

@@ -1,0 +1,66 @@
+"""The tasks students implement, in the order a course teaches them.
+
+One source of truth for the task ids: the exercise stubs' messages, the pytest markers,
+the README headings, the rubric and the grader all use these ids.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    title: str
+    module: str  # the file in microgpt/ that holds it
+    functions: tuple  # qualified names whose bodies are solution regions
+    todo: str  # what the stub asks for
+    unlocks: str  # what part of the model needs it
+    depends_on: tuple = ()  # tasks it calls: graded with the reference versions of these
+
+
+TASKS = (
+    Task("value_add", "Value: addition", "value", ("Value.__add__",),
+         "return a + b with local gradients (1, 1)", "every sum: embeddings, residuals, linear"),
+    Task("value_mul", "Value: multiplication", "value", ("Value.__mul__",),
+         "return a * b with local gradients (b, a)", "linear, attention scores, negation"),
+    Task("value_pow", "Value: power", "value", ("Value.__pow__",),
+         "return a ** k with local gradient k * a ** (k - 1)", "division, rmsnorm, Adam-free math"),
+    Task("value_log", "Value: log", "value", ("Value.log",),
+         "return ln(a) with local gradient 1 / a", "the loss, -log p(target)"),
+    Task("value_exp", "Value: exp", "value", ("Value.exp",),
+         "return e ** a with local gradient e ** a", "softmax"),
+    Task("value_relu", "Value: ReLU", "value", ("Value.relu",),
+         "return max(0, a) with local gradient 1 if a > 0 else 0", "the MLP"),
+    Task("backward", "Value: backward", "value", ("Value.backward", "topological_order"),
+         "order the graph topologically and accumulate local_grad * grad into each child",
+         "all training", ("value_add", "value_mul")),
+    Task("linear", "linear", "nn", ("linear",),
+         "return [sum_i w[o][i] * x[i] for each row o of w]", "every projection: q, k, v, MLP, lm_head",
+         ("value_add", "value_mul")),
+    Task("softmax", "softmax", "nn", ("softmax",),
+         "return exp(x_i - max) / sum_j exp(x_j - max), max a plain float", "attention weights, the loss, sampling",
+         ("value_add", "value_mul", "value_pow", "value_exp")),
+    Task("rmsnorm", "rmsnorm", "nn", ("rmsnorm",),
+         "return x_i * (mean(x ** 2) + 1e-5) ** -0.5", "every block's input",
+         ("value_add", "value_mul", "value_pow")),
+    Task("attention", "multi-head causal attention", "attention", ("attention",),
+         "append k, v to the cache; per head softmax(q.k / sqrt(head_dim)) weighted sum of v",
+         "the attention block", ("value_add", "value_mul", "value_pow", "softmax")),
+    Task("adam", "Adam", "adam", ("Adam.step",),
+         "update m, v, bias-correct, step each parameter with the decayed lr, zero the grads",
+         "training", ()),
+    Task("sampling", "temperature sampling", "sampling", ("sample",),
+         "softmax(logits / temperature), draw with rng.choices, stop at BOS or block_size",
+         "generating names", ("value_mul", "value_pow", "softmax")),
+)
+
+TASK_IDS = tuple(t.id for t in TASKS)
+TASK_MODULES = tuple(dict.fromkeys(t.module for t in TASKS))  # the files a submission provides
+
+
+def task(task_id: str) -> Task:
+    for t in TASKS:
+        if t.id == task_id:
+            return t
+    raise KeyError(f"unknown task {task_id!r}; the tasks are {', '.join(TASK_IDS)}")
