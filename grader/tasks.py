@@ -25,7 +25,7 @@ TASKS = (
     Task("value_mul", "Value: multiplication", "value", ("Value.__mul__",),
          "return a * b with local gradients (b, a)", "linear, attention scores, negation"),
     Task("value_pow", "Value: power", "value", ("Value.__pow__",),
-         "return a ** k with local gradient k * a ** (k - 1)", "division, rmsnorm, Adam-free math"),
+         "return a ** k with local gradient k * a ** (k - 1)", "division, rmsnorm's inverse square root"),
     Task("value_log", "Value: log", "value", ("Value.log",),
          "return ln(a) with local gradient 1 / a", "the loss, -log p(target)"),
     Task("value_exp", "Value: exp", "value", ("Value.exp",),
