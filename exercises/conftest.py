@@ -1,0 +1,84 @@
+"""Set-up for `pytest exercises`: which microgpt is tested, one marker per task, clean failures.
+
+The package under test is exercises/microgpt (your code) unless another directory holding a
+`microgpt/` package is given:
+
+    pytest exercises                            # your code, in exercises/microgpt
+    pytest exercises --microgpt=solutions       # the reference (instructors; not in the release)
+    MICROGPT_PATH=/some/dir pytest exercises    # the same, from the environment
+    pytest exercises -m softmax                 # one task's tests; -m "not e2e" skips training
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "tests"))  # the check functions, importable as `checks`
+
+from checks import SUBMODULES, task_ids  # noqa: E402
+
+UNIT_TIMEOUT_S = 60  # a unit check takes well under a second; more means an endless loop
+E2E_TIMEOUT_S = 1800  # 1,000 training steps take ~1.5 minutes under CPython on a laptop
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--microgpt",
+        metavar="DIR",
+        default=None,
+        help="directory holding the microgpt package to test (default: exercises/, your code; "
+        "also settable as MICROGPT_PATH); a relative DIR not found is looked up next to exercises/",
+    )
+
+
+def package_dir(config) -> Path:
+    given = config.getoption("--microgpt") or os.environ.get("MICROGPT_PATH")
+    if not given:
+        return HERE
+    path = Path(given).expanduser()
+    if not path.is_absolute() and not path.exists():
+        path = HERE.parent / given
+    if not (path / "microgpt" / "__init__.py").is_file():
+        raise pytest.UsageError(f"--microgpt / MICROGPT_PATH: {given} has no microgpt/__init__.py")
+    return path.resolve()
+
+
+def pytest_configure(config):
+    path = package_dir(config)
+    sys.path.insert(0, str(path))
+    config.microgpt_dir = path
+    for task in task_ids():
+        config.addinivalue_line("markers", f"{task}: the tests of task {task} (pytest exercises -m {task})")
+    config.addinivalue_line("markers", "e2e: trains your model for 1,000 steps; runs once every unit task passes")
+
+
+def pytest_report_header(config):
+    return f"microgpt under test: {config.microgpt_dir / 'microgpt'}"
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)  # training last
+    if config.pluginmanager.hasplugin("timeout"):
+        for item in items:
+            e2e = item.get_closest_marker("e2e") is not None
+            item.add_marker(pytest.mark.timeout(E2E_TIMEOUT_S if e2e else UNIT_TIMEOUT_S))
+
+
+@pytest.fixture(scope="session")
+def microgpt(pytestconfig):
+    """The package under test, with the submodules the checks use imported."""
+    try:
+        package = importlib.import_module("microgpt")
+        for name in SUBMODULES:
+            importlib.import_module(f"microgpt.{name}")
+    except Exception as e:  # a syntax error in the student's file: say which, once per test
+        pytest.fail(f"cannot import microgpt from {pytestconfig.microgpt_dir}: {type(e).__name__}: {e}", pytrace=False)
+    where = Path(package.__file__).resolve().parent
+    if where != pytestconfig.microgpt_dir / "microgpt":
+        pytest.fail(f"imported microgpt from {where}, expected {pytestconfig.microgpt_dir / 'microgpt'}", pytrace=False)
+    return package

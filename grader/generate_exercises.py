@@ -1,0 +1,207 @@
+"""Generate the student skeleton exercises/microgpt/ from the reference solutions/microgpt/.
+
+Each `# BEGIN SOLUTION` ... `# END SOLUTION` region (always a whole function body, after the
+docstring) becomes `raise NotImplementedError("Task <id>: <todo>")`, with the id and the todo
+from grader/tasks.py; everything else is copied as is. The known-answer fixtures of the
+public tests (exercises/tests/fixtures.json) are computed from the reference at the same time.
+
+    python grader/generate_exercises.py          # rewrite exercises/microgpt/ and the fixtures
+    python grader/generate_exercises.py --check  # exit 1 if either differs from a fresh generation
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import importlib
+import importlib.util
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from grader.tasks import TASKS, Task  # noqa: E402
+
+SOLUTIONS = ROOT / "solutions" / "microgpt"
+EXERCISES = ROOT / "exercises" / "microgpt"
+FIXTURES = ROOT / "exercises" / "tests" / "fixtures.json"
+CHECKS = ROOT / "exercises" / "tests" / "checks.py"
+BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
+
+
+class GenerateError(ValueError):
+    """A reference file whose solution regions cannot be turned into stubs."""
+
+
+@dataclass(frozen=True)
+class Region:
+    """Lines first..last (1-based, inclusive, the markers included) of one solution region."""
+
+    path: str
+    first: int
+    last: int
+    qualname: str
+    task: Task
+
+
+def _qualnames(tree: ast.Module) -> list[tuple[str, ast.AST]]:
+    out = []
+
+    def walk(node, prefix):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = prefix + child.name
+                if not isinstance(child, ast.ClassDef):
+                    out.append((name, child))
+                walk(child, name + ".")
+
+    walk(tree, "")
+    return out
+
+
+def _task_of(module: str, qualname: str) -> Task:
+    for t in TASKS:
+        if t.module == module and qualname in t.functions:
+            return t
+    raise GenerateError(f"{module}.py: solution region in {qualname} belongs to no task in grader/tasks.py")
+
+
+def find_regions(path: Path) -> list[Region]:
+    """The solution regions of one reference file, each mapped to its task."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    tree = ast.parse("\n".join(lines))
+    functions = _qualnames(tree)
+    regions, first = [], None
+    for i, line in enumerate(lines, start=1):
+        mark = line.strip()
+        if mark == BEGIN:
+            if first is not None:
+                raise GenerateError(f"{path.name}:{i}: {BEGIN} inside another region (line {first})")
+            first = i
+        elif mark == END:
+            if first is None:
+                raise GenerateError(f"{path.name}:{i}: {END} without {BEGIN}")
+            enclosing = [(q, f) for q, f in functions if f.lineno < first and f.end_lineno >= i - 1]
+            if not enclosing:
+                raise GenerateError(f"{path.name}:{first}: solution region outside any function")
+            qualname, func = max(enclosing, key=lambda qf: qf[1].lineno)  # the innermost
+            body = func.body[1:] if ast.get_docstring(func) is not None else func.body
+            if not body or body[0].lineno <= first or body[-1].end_lineno >= i:
+                raise GenerateError(f"{path.name}:{first}: the region must be the whole body of {qualname}")
+            regions.append(Region(path.name, first, i, qualname, _task_of(path.stem, qualname)))
+            first = None
+    if first is not None:
+        raise GenerateError(f"{path.name}:{first}: {BEGIN} without {END}")
+    return regions
+
+
+def stub(task: Task) -> str:
+    return f"raise NotImplementedError({json.dumps(f'Task {task.id}: {task.todo}')})"
+
+
+def skeleton_source(path: Path) -> str:
+    """The student version of one reference file."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    for r in reversed(find_regions(path)):
+        indent = lines[r.first - 1][: len(lines[r.first - 1]) - len(lines[r.first - 1].lstrip())]
+        lines[r.first - 1 : r.last] = [indent + stub(r.task) + "\n"]
+    return "".join(lines)
+
+
+def package_files(src: Path = SOLUTIONS) -> list[Path]:
+    return sorted(src.glob("*.py"))
+
+
+def skeleton(src: Path = SOLUTIONS) -> dict[str, str]:
+    """{file name: student source} for the whole package."""
+    return {p.name: skeleton_source(p) for p in package_files(src)}
+
+
+def solution_lines(src: Path = SOLUTIONS) -> list[str]:
+    """The stripped lines inside every solution region (markers excluded)."""
+    out = []
+    for p in package_files(src):
+        lines = p.read_text(encoding="utf-8").splitlines()
+        for r in find_regions(p):
+            out.extend(line.strip() for line in lines[r.first : r.last - 1])
+    return out
+
+
+def _load_checks():
+    spec = importlib.util.spec_from_file_location("microgpt_exercise_checks", CHECKS)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def _reference_package():
+    """The reference microgpt package, imported from solutions/ (never the skeleton)."""
+    loaded = sys.modules.get("microgpt")
+    if loaded is not None and Path(loaded.__file__).resolve().parent != SOLUTIONS.resolve():
+        raise GenerateError(f"microgpt is already imported from {loaded.__file__}, not {SOLUTIONS}")
+    if str(SOLUTIONS.parent) not in sys.path:
+        sys.path.insert(0, str(SOLUTIONS.parent))
+    package = importlib.import_module("microgpt")
+    for name in ("value", "nn", "attention", "adam", "sampling", "model", "config"):
+        importlib.import_module(f"microgpt.{name}")
+    return package
+
+
+def fixtures_text() -> str:
+    """The known answers of the public tests, computed by the reference."""
+    return json.dumps(_load_checks().compute_fixtures(_reference_package()), indent=1, sort_keys=True) + "\n"
+
+
+def differences(out: Path = EXERCISES, fixtures: Path = FIXTURES) -> list[str]:
+    """What in the committed exercises differs from a fresh generation (empty: up to date)."""
+    want = skeleton()
+    have = {p.name: p.read_text(encoding="utf-8") for p in out.glob("*.py")} if out.is_dir() else {}
+    diffs = [f"{out.name}/{n}: missing" for n in sorted(want.keys() - have.keys())]
+    diffs += [f"{out.name}/{n}: not in the reference (remove it)" for n in sorted(have.keys() - want.keys())]
+    diffs += [f"{out.name}/{n}: differs from the generated stub" for n in sorted(want) if n in have and have[n] != want[n]]
+    if not fixtures.is_file() or fixtures.read_text(encoding="utf-8") != fixtures_text():
+        diffs.append(f"{fixtures.name}: differs from the reference's answers")
+    return diffs
+
+
+def generate(*, out: Path = EXERCISES, fixtures: Path = FIXTURES) -> list[Path]:
+    """Write the skeleton package and the fixtures; returns the files written."""
+    out.mkdir(parents=True, exist_ok=True)
+    want = skeleton()
+    for stale in out.glob("*.py"):
+        if stale.name not in want:
+            stale.unlink()
+    written = []
+    for name, text in want.items():
+        (out / name).write_text(text, encoding="utf-8")
+        written.append(out / name)
+    fixtures.write_text(fixtures_text(), encoding="utf-8")
+    return written + [fixtures]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--check", action="store_true", help="only compare; exit 1 if the committed files are stale")
+    args = p.parse_args(argv)
+    try:
+        if args.check:
+            diffs = differences()
+            for d in diffs:
+                print(f"stale: {d}", file=sys.stderr)
+            if diffs:
+                print("run: python grader/generate_exercises.py", file=sys.stderr)
+            return 1 if diffs else 0
+        for path in generate():
+            print(path.relative_to(ROOT))
+        return 0
+    except GenerateError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""The student skeleton and its public tests: generated from the reference, failing and passing as they should."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from grader import generate_exercises as gen
+from grader.tasks import TASK_IDS, TASKS
+
+ROOT = Path(__file__).resolve().parents[1]
+PUBLIC_RUN_LIMIT_S = 10  # the issue's budget for `pytest exercises` without training
+
+
+def load_checks():
+    spec = importlib.util.spec_from_file_location("exercise_checks_under_test", ROOT / "exercises" / "tests" / "checks.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def pytest_exercises(*args: str, env: dict | None = None) -> tuple[subprocess.CompletedProcess, float]:
+    """`python -m pytest exercises ARGS` from the repository root, timed."""
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "exercises", "-q", "-p", "no:cacheprovider", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **(env or {})},
+        timeout=120,
+    )
+    return proc, time.perf_counter() - t0
+
+
+def test_committed_exercises_match_a_fresh_generation():
+    """Does exercises/ (stubs and fixtures) equal what the generator makes from solutions/ now?"""
+    assert gen.differences() == [], "run: python grader/generate_exercises.py"
+
+
+def test_check_mode_reports_a_stale_file(tmp_path):
+    """Does --check's comparison notice an edited stub and a missing file?"""
+    out = tmp_path / "microgpt"
+    out.mkdir()
+    for name, text in gen.skeleton().items():
+        (out / name).write_text(text, encoding="utf-8")
+    fixtures = tmp_path / "fixtures.json"
+    fixtures.write_text(gen.fixtures_text(), encoding="utf-8")
+    assert gen.differences(out, fixtures) == []
+    (out / "nn.py").write_text((out / "nn.py").read_text() + "# edited\n", encoding="utf-8")
+    (out / "adam.py").unlink()
+    fixtures.write_text("{}\n", encoding="utf-8")
+    assert gen.differences(out, fixtures) == [
+        "microgpt/adam.py: missing",
+        "microgpt/nn.py: differs from the generated stub",
+        "fixtures.json: differs from the reference's answers",
+    ]
+
+
+def test_every_task_function_becomes_its_stub():
+    """Does each task's function get exactly its 'Task <id>: <todo>' stub, and keep its docstring?"""
+    for t in TASKS:
+        source = (ROOT / "exercises" / "microgpt" / f"{t.module}.py").read_text(encoding="utf-8")
+        stub = f"raise NotImplementedError({json.dumps(f'Task {t.id}: {t.todo}')})"
+        assert source.count(stub) == len(t.functions), f"{t.id}: expected {len(t.functions)} stubs in {t.module}.py"
+    for path in (ROOT / "exercises" / "microgpt").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert gen.BEGIN not in text and gen.END not in text, path.name
+    value = (ROOT / "exercises" / "microgpt" / "value.py").read_text(encoding="utf-8")
+    assert '"""out = a * b;  d/da = b, d/db = a"""' in value
+
+
+def test_unmarked_code_is_copied_as_is():
+    """Are files without solution regions byte-identical to the reference?"""
+    for name in ("model.py", "train.py", "data.py", "config.py", "evaluate.py"):
+        assert (ROOT / "exercises" / "microgpt" / name).read_bytes() == (ROOT / "solutions" / "microgpt" / name).read_bytes()
+
+
+@pytest.mark.parametrize(
+    "body, error",
+    [
+        ("def f():\n    x = 1\n    # BEGIN SOLUTION\n    return x\n    # END SOLUTION\n", "whole body"),
+        ("def f():\n    # BEGIN SOLUTION\n    return 1\n", "without # END SOLUTION"),
+        ("# BEGIN SOLUTION\nx = 1\n# END SOLUTION\n", "outside any function"),
+        ("def g():\n    # BEGIN SOLUTION\n    return 1\n    # END SOLUTION\n", "belongs to no task"),
+    ],
+    ids=["partial-body", "unclosed", "module-level", "unknown-function"],
+)
+def test_generator_rejects_regions_it_cannot_stub(tmp_path, body, error):
+    """Does a malformed region stop the generator with a message instead of a wrong stub?"""
+    path = tmp_path / "nn.py"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(gen.GenerateError, match=error):
+        gen.skeleton_source(path)
+
+
+def test_checks_cover_every_task_in_course_order():
+    """Do the public checks use exactly grader/tasks.py's ids, in the same order?"""
+    assert load_checks().task_ids() == list(TASK_IDS)
+
+
+def test_skeleton_fails_every_task_with_its_message_only():
+    """On the untouched skeleton, does each task's every test fail with just its stub's message, fast?"""
+    proc, seconds = pytest_exercises("-rfEs")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out[-3000:]
+    checks = load_checks()
+    for c in checks.CHECKS:
+        todo = next(t.todo for t in TASKS if t.id == c.task)
+        header = f"test_task[{c.task}-{c.name}]"
+        block = re.search(rf"_+ {re.escape(header)} _+\n(.*?)\n(?=_{{3,}}|=+ short)", out, re.S)
+        assert block, f"no failure section for {header}:\n{out[-2000:]}"
+        assert block.group(1).strip() == f"Task {c.task}: {todo}", f"{header} shows more than its message:\n{block.group(1)}"
+    assert "Traceback" not in out and "During handling" not in out
+    assert "training runs once every unit task passes; still failing: " + ", ".join(TASK_IDS) in out
+    assert f"{len(checks.CHECKS)} failed, 1 skipped" in out
+    assert seconds < PUBLIC_RUN_LIMIT_S, f"took {seconds:.1f} s"
+
+
+def test_reference_passes_every_unit_check():
+    """Pointed at solutions/, do all unit tests pass, within the time budget?"""
+    proc, seconds = pytest_exercises("-m", "not e2e", "--microgpt=solutions")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert f"{len(load_checks().CHECKS)} passed, 1 deselected" in proc.stdout
+    assert seconds < PUBLIC_RUN_LIMIT_S, f"took {seconds:.1f} s"
+
+
+def test_microgpt_path_env_selects_the_package():
+    """Does MICROGPT_PATH point the tests at another package, as --microgpt does?"""
+    proc, _ = pytest_exercises("-m", "softmax", env={"MICROGPT_PATH": str(ROOT / "solutions")})
+    assert proc.returncode == 0 and "5 passed" in proc.stdout, proc.stdout[-2000:]  # the skeleton fails all 5
+
+
+def test_one_task_selected_by_its_marker():
+    """Does `-m softmax` run softmax's tests only, failing with its message on the skeleton?"""
+    proc, _ = pytest_exercises("-m", "softmax")
+    assert proc.returncode == 1
+    assert "5 failed" in proc.stdout and "Task softmax:" in proc.stdout and "Task value_add" not in proc.stdout
+
+
+def test_a_missing_dependency_is_named(tmp_path):
+    """When a finished task calls another task's unwritten stub, does the failure name that task?"""
+    pkg = tmp_path / "microgpt"
+    pkg.mkdir()
+    for path in (ROOT / "solutions" / "microgpt").glob("*.py"):
+        (pkg / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    (pkg / "value.py").write_text(gen.skeleton()["value.py"], encoding="utf-8")
+    proc, _ = pytest_exercises("-m", "softmax", f"--microgpt={tmp_path}")
+    assert proc.returncode == 1
+    assert "task softmax calls code that is not written yet. Task value_add: " in proc.stdout, proc.stdout[-2000:]
