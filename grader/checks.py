@@ -1,0 +1,383 @@
+"""Per-task checks, run in the grader's own process: fresh inputs from the run seed, expected
+outputs from the hidden reference, strict parsing of what a child reports, and comparison
+with named tolerances into a CheckResult whose message teaches (input, got, expected, hint).
+"""
+from __future__ import annotations
+
+import json
+import math
+import random
+from dataclasses import dataclass
+
+from . import probes
+from .reference import reference
+from .results import ERROR, FAILED, PARTIAL, PASSED, CheckDetail, CheckResult
+from .tasks import task as task_info
+
+# A student may add terms in another order or divide where the reference multiplies by an
+# inverse: the floats then differ in the last bits only. A wrong formula is off by far more.
+RTOL = 1e-6
+ATOL = 1e-9  # for outputs and gradients that are (close to) zero
+# Sampling's distribution check: chi-square critical values at alpha = 1e-4, so a correct
+# sampler that draws differently from the reference fails it once in 10,000 runs.
+CHI2_CRITICAL = {1: 15.14, 2: 18.42, 3: 21.11, 4: 23.51, 5: 25.74, 6: 27.86, 7: 29.88}
+NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+MAX_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    description: str
+    weight: float = 1.0
+    kind: str = "close"  # close | exact | distribution
+    hint: str = ""
+
+
+def _op_checks(formula: str, grad_hint: str) -> list[Check]:
+    return [
+        Check("forward", f"the value of {formula}", hint=f"the forward value should be {formula}"),
+        Check("gradient", "the local gradient(s), through the reference backward()", hint=grad_hint),
+    ]
+
+
+CHECKS = {
+    "value_add": _op_checks("a + b (b a Value or a plain number)", "d(a+b)/da = 1 and d(a+b)/db = 1; with a plain number there is one child"),
+    "value_mul": _op_checks("a * b (b a Value or a plain number)", "d(a*b)/da = b.data and d(a*b)/db = a.data: each child's local gradient is the *other* factor"),
+    "value_pow": _op_checks("a ** k for a plain number k", "d(a**k)/da = k * a.data ** (k - 1)"),
+    "value_log": _op_checks("ln(a)", "d ln(a)/da = 1 / a.data"),
+    "value_exp": _op_checks("e ** a", "d e**a/da = e ** a.data (the output itself)"),
+    "value_relu": _op_checks("max(0, a)", "the local gradient is 1.0 where a > 0 and 0 elsewhere"),
+    "backward": [
+        Check("small", "gradients of small graphs that use one node twice (x*x + x)", 1,
+              hint="gradients must be *added* (+=) into each child, a node used twice gets both contributions"),
+        Check("random", "gradients of random graphs of 40 operations with shared nodes", 2,
+              hint="visit nodes in reverse topological order: a node's grad must be complete before it is passed on"),
+        Check("deep", "gradients of a chain of 1,500 operations", 1,
+              hint="a recursive topological sort overflows Python's recursion limit on deep graphs: use an explicit stack"),
+    ],
+    "linear": _op_checks("w @ x", "the gradients come from Value ops; check the shape (nout, nin) and use sum() over w[o][i] * x[i]"),
+    "softmax": _op_checks("exp(x_i - max) / sum_j exp(x_j - max)", "build it from Value ops (exp, sum, division) so that gradients flow")
+    + [Check("large", "logits of size 1000 (forward and gradient)", hint="subtract max(x) (a plain float) before exp(): exp(1000) overflows and exp(-1000) underflows to 0")],
+    "rmsnorm": _op_checks("x_i * (mean(x**2) + 1e-5) ** -0.5", "the mean is over len(x) entries, and 1e-5 goes inside the power"),
+    "attention": [
+        Check("forward", "the output for 1, 2 and 4 heads with 0 to 3 cached positions", 2,
+              hint="per head: slice [h*head_dim, (h+1)*head_dim), scale by 1/sqrt(head_dim), softmax over all cached positions"),
+        Check("gradient", "gradients of q, k, v and the cached keys and values", 2,
+              hint="build everything from Value ops so gradients reach q, k, v and the cache"),
+        Check("cache", "k and v are appended to keys and values (the same objects)", 1,
+              hint="append k to keys and v to values before attending: the new position attends to itself"),
+    ],
+    "adam": [
+        Check("first_step", "parameters after the first step", 1, hint="lr_t = lr * (1 - step / num_steps); bias-correct with beta ** (step + 1)"),
+        Check("later_steps", "parameters after steps 2 to 4 (m and v carried between steps)", 2,
+              hint="keep m and v per parameter across steps; step is 0-based"),
+        Check("zero_grad", "every grad is 0 after each step", 1, hint="set p.grad = 0 after updating p"),
+    ],
+    "sampling": [
+        Check("exact", "the same tokens as the reference from the same random.Random state", 3, "exact",
+              hint="probs = softmax([l / temperature for l in logits]); rng.choices(range(vocab_size), weights=[p.data ...])[0]"),
+        Check("block_size", "stops at BOS or after block_size tokens", 1, "exact",
+              hint="loop over positions 0..block_size-1, stop when the drawn token is BOS, and do not include BOS"),
+        Check("distribution", "the first-token frequencies over 300 draws match softmax(logits / temperature)", 2,
+              "distribution", hint="divide the logits by the temperature before softmax"),
+    ],
+}
+
+
+# ----- inputs ------------------------------------------------------------------------------
+
+def _u(rng, lo, hi):
+    return round(rng.uniform(lo, hi), 4)
+
+
+def _vec(rng, n, lo=-2.0, hi=2.0):
+    return [_u(rng, lo, hi) for _ in range(n)]
+
+
+def _nonzero(rng, lo, hi):
+    return _u(rng, lo, hi) * rng.choice([-1, 1])
+
+
+def _random_graph(rng, n_leaves, n_ops):
+    ops, n = [], n_leaves
+    for _ in range(n_ops):
+        kind = rng.choice(["add", "mul", "mulc", "addc", "relu", "add", "mul"])
+        i, j = rng.randrange(n), rng.randrange(n)
+        if kind in ("mulc", "addc"):
+            j = _nonzero(rng, 0.3, 1.5)
+        elif kind == "relu":
+            j = 0
+        ops.append([kind, i, j])
+        n += 1
+    # the root adds up every node that nothing else uses, so every node gets a gradient
+    used = {op[1] for op in ops} | {op[2] for op in ops if op[0] in ("add", "mul")}
+    unused = [k for k in range(n - 1) if k not in used]
+    for k in unused:
+        ops.append(["add", n - 1, k])
+        n += 1
+    return {"leaves": _vec(rng, n_leaves), "ops": ops}
+
+
+def _tiny_model(rng, vocab, n_embd, n_head, block_size):
+    ref = reference()
+    config = ref.config.GPTConfig(vocab_size=vocab, n_layer=1, n_embd=n_embd, block_size=block_size, n_head=n_head, init_std=0.5)
+    model = ref.model.GPT.init(config, random.Random(rng.getrandbits(32)))
+    weights = {k: [[round(w, 6) for w in row] for row in mat] for k, mat in model.weights().items()}
+    return {"config": {"vocab_size": vocab, "n_layer": 1, "n_embd": n_embd, "block_size": block_size, "n_head": n_head}, "weights": weights, "bos": vocab - 1}
+
+
+def make_inputs(task_id: str, seed: int) -> dict:
+    """Fresh inputs for one task, a pure function of the run seed."""
+    rng = random.Random(f"{seed}:{task_id}")
+    if task_id in ("value_add", "value_mul"):
+        cases = [[_vec(rng, 1)[0], _vec(rng, 1)[0], "value"] for _ in range(4)]
+        cases += [[_vec(rng, 1)[0], _nonzero(rng, 0.5, 3), "number"] for _ in range(2)]
+        return {"forward": cases}
+    if task_id == "value_pow":
+        return {"forward": [[_u(rng, 0.5, 3), k] for k in rng.sample([2, 3, -1, -0.5, 0.5, 1.5], 5)]}
+    if task_id == "value_log":
+        return {"forward": [_u(rng, 0.1, 5) for _ in range(5)]}
+    if task_id == "value_exp":
+        return {"forward": [_u(rng, -3, 3) for _ in range(5)]}
+    if task_id == "value_relu":
+        return {"forward": [_u(rng, 0.1, 3) for _ in range(3)] + [-_u(rng, 0.1, 3) for _ in range(3)]}
+    if task_id == "backward":
+        a, b = _vec(rng, 2)
+        small = [
+            {"leaves": [a], "ops": [["mul", 0, 0], ["add", 1, 0]]},  # x*x + x
+            {"leaves": [a, b], "ops": [["mul", 0, 1], ["add", 0, 1], ["mul", 2, 3]]},  # (ab)(a+b)
+        ]
+        deep_ops = []
+        for k in range(1500):
+            deep_ops.append(["mulc", k, 1.0001] if k % 2 == 0 else ["addc", k, 0.001])
+        return {
+            "small": small,
+            "random": [_random_graph(rng, 6, 40) for _ in range(3)],
+            "deep": [{"leaves": [_u(rng, 0.5, 1.5)], "ops": deep_ops}],
+        }
+    if task_id == "linear":
+        cases = []
+        for nin, nout in ((4, 3), (6, 2), (5, 5)):
+            cases.append([_vec(rng, nin), [_vec(rng, nin) for _ in range(nout)], _vec(rng, nout)])
+        return {"forward": cases}
+    if task_id in ("softmax", "rmsnorm"):
+        inputs = {"forward": [[_vec(rng, n, -3, 3), _vec(rng, n)] for n in (5, 3, 8)]}
+        if task_id == "softmax":
+            inputs["large"] = [[[1000.0, 999.0, 0.0], _vec(rng, 3)], [[-1000.0, -1001.0, -1002.5], _vec(rng, 3)]]
+        return inputs
+    if task_id == "attention":
+        cases = []
+        for n_embd, n_head, n_prev in ((8, 2, 2), (8, 4, 3), (4, 1, 0)):
+            cases.append([
+                _vec(rng, n_embd), _vec(rng, n_embd), _vec(rng, n_embd),
+                [_vec(rng, n_embd) for _ in range(n_prev)], [_vec(rng, n_embd) for _ in range(n_prev)],
+                n_head, _vec(rng, n_embd),
+            ])
+        return {"forward": cases}
+    if task_id == "adam":
+        cases = []
+        for hp, num_steps in (([0.05, 0.8, 0.95, 1e-8], 6), ([0.01, 0.85, 0.99, 1e-8], 4)):
+            cases.append([_vec(rng, 5), [_vec(rng, 5, -1, 1) for _ in range(4)], hp, num_steps])
+        return {"first_step": cases}
+    if task_id == "sampling":
+        return _sampling_inputs(rng)
+    raise KeyError(task_id)
+
+
+def _sampling_inputs(rng):
+    ref = reference()
+    exact = {"model": _tiny_model(rng, 6, 8, 2, 6), "cases": [[rng.getrandbits(32), t] for t in (0.5, 1.0, 1.7, 0.5, 1.0, 1.7)]}
+    for _ in range(50):  # a model whose names reach block_size, so that the stop is checked
+        spec = _tiny_model(rng, 5, 4, 1, 3)
+        model = probes.tiny_model(ref, spec)
+        cases = [[rng.getrandbits(32), 2.0] for _ in range(6)]
+        lens = [len(ref.sampling.sample(model, spec["bos"], random.Random(s), t)) for s, t in cases]
+        if 3 in lens and min(lens) < 3:
+            break
+    dist = {"model": _tiny_model(rng, 6, 8, 2, 1), "cases": [[rng.getrandbits(32), 1.0, 300], [rng.getrandbits(32), 0.6, 300]]}
+    return {"exact": exact, "block_size": {"model": spec, "cases": cases}, "distribution": dist}
+
+
+def first_token_probs(spec, temperature) -> list[float]:
+    ref = reference()
+    model = probes.tiny_model(ref, spec)
+    logits = model(spec["bos"], 0, model.new_cache())
+    return [p.data for p in ref.nn.softmax([l / temperature for l in logits])]
+
+
+def expected_outputs(task_id: str, inputs: dict) -> dict:
+    """The reference's outputs on these inputs, through the same JSON round trip as a child's."""
+    outputs = probes.PROBES[task_id](reference(), inputs)
+    if task_id == "sampling":
+        outputs["distribution"] = [first_token_probs(inputs["distribution"]["model"], c[1]) for c in inputs["distribution"]["cases"]]
+    for name, cases in outputs.items():
+        for c in cases:
+            if isinstance(c, dict):
+                raise RuntimeError(f"the reference failed its own {task_id}/{name} probe: {c['error']}")
+    return json.loads(json.dumps(outputs, allow_nan=False))
+
+
+# ----- strict parsing ----------------------------------------------------------------------
+
+class ProtocolError(ValueError):
+    """A child's result that is not what child.py writes: malformed, forged or tampered."""
+
+
+def _reject_constant(name):
+    raise ProtocolError(f"the result contains {name}, which is not plain JSON")
+
+
+def parse_result(raw: bytes) -> dict:
+    """One JSON object, plain numbers only: NaN/Infinity tokens, booleans and odd types are
+    rejected (non-finite numbers arrive as the strings NaN/Infinity and are decoded here)."""
+    try:
+        doc = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise ProtocolError(f"the result is not valid JSON ({e})") from None
+    if type(doc) is not dict:
+        raise ProtocolError("the result is not a JSON object")
+    return doc
+
+
+def _leaves(x, depth=0):
+    """Flatten a nested output to a list of floats; raise ProtocolError on anything else."""
+    if depth > MAX_DEPTH:
+        raise ProtocolError("the result is nested too deeply")
+    t = type(x)
+    if t is list:
+        out = []
+        for y in x:
+            out.extend(_leaves(y, depth + 1))
+        return out
+    if t is int or t is float:
+        return [float(x)]
+    if t is str and x in NONFINITE:
+        return [NONFINITE[x]]
+    raise ProtocolError(f"the result holds a {t.__name__} ({str(x)[:40]!r}) where a number belongs")
+
+
+def _shape(x):
+    return [len(x)] + (_shape(x[0]) if x and type(x[0]) is list else []) if type(x) is list else []
+
+
+def _short(x, n=160):
+    text = json.dumps(x) if not isinstance(x, str) else x
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
+def _fmt(v: float) -> str:
+    return repr(v) if math.isfinite(v) else str(v)
+
+
+def compare_case(check: Check, got, expected, case_input) -> str:
+    """'' if the case passes, else a message naming the input, got, expected and the error."""
+    if isinstance(got, dict):
+        error = got.get("error")
+        if type(error) is not str:
+            raise ProtocolError("a case holds an object that is not an error report")
+        return f"input {_short(case_input)}: your code raised\n{error.strip()}"
+    if check.kind == "distribution":
+        return _compare_distribution(got, expected, case_input)
+    if check.kind == "exact":
+        if type(got) is not list or any(type(t) is not int for t in got):
+            raise ProtocolError("sampled tokens must be a list of ints")
+        if got != expected:
+            return f"input (seed, temperature) {_short(case_input)}: got tokens {got}, expected {expected}"
+        return ""
+    g, e = _leaves(got), _leaves(expected)
+    if len(g) != len(e) or _shape(got) != _shape(expected):
+        return f"input {_short(case_input)}: got {len(g)} numbers (shape {_shape(got)}), expected {len(e)} (shape {_shape(expected)})"
+    worst, where = 0.0, -1
+    for i, (a, b) in enumerate(zip(g, e)):
+        if not (math.isfinite(a) and math.isclose(a, b, rel_tol=RTOL, abs_tol=ATOL)):
+            err = abs(a - b) if math.isfinite(a) else math.inf
+            if where < 0 or err > worst:
+                worst, where = err, i
+    if where < 0:
+        return ""
+    bad = sum(1 for a, b in zip(g, e) if not (math.isfinite(a) and math.isclose(a, b, rel_tol=RTOL, abs_tol=ATOL)))
+    return (
+        f"input {_short(case_input)}: {bad} of {len(g)} numbers are wrong; at index {where} got {_fmt(g[where])}, "
+        f"expected {_fmt(e[where])} (largest error {_fmt(worst)}; tolerance rel {RTOL:g}, abs {ATOL:g})"
+    )
+
+
+def _compare_distribution(got, probs, case_input) -> str:
+    if type(got) is not list or any(type(t) is not int for t in got):
+        raise ProtocolError("sampled first tokens must be a list of ints")
+    n = len(got)
+    if n != case_input[2]:
+        return f"got {n} draws, expected {case_input[2]}"
+    counts = [0] * len(probs)
+    for t in got:
+        if not 0 <= t < len(probs):
+            return f"token {t} is outside the vocabulary 0..{len(probs) - 1}"
+        counts[t] += 1
+    # merge categories expected fewer than 5 times, as the chi-square test requires
+    cells, small_o, small_e = [], 0, 0.0
+    for o, p in zip(counts, probs):
+        if p * n >= 5:
+            cells.append((o, p * n))
+        else:
+            small_o, small_e = small_o + o, small_e + p * n
+    if small_e > 0:
+        cells.append((small_o, small_e))
+    if len(cells) < 2:
+        return ""
+    chi2 = sum((o - e) ** 2 / e for o, e in cells)
+    critical = CHI2_CRITICAL[min(len(cells) - 1, max(CHI2_CRITICAL))]
+    if chi2 > critical:
+        freqs = ", ".join(f"{c / n:.2f}" for c in counts)
+        want = ", ".join(f"{p:.2f}" for p in probs)
+        return (
+            f"temperature {case_input[1]}: first-token frequencies [{freqs}] do not match the model's "
+            f"probabilities [{want}] (chi-square {chi2:.1f} > {critical} at alpha 1e-4)"
+        )
+    return ""
+
+
+def evaluate_task(task_id: str, points: float, inputs: dict, expected: dict, raw: bytes) -> CheckResult:
+    """Score one task from a child's raw result; never raises on what a child sent."""
+    checks = CHECKS[task_id]
+    module = task_info(task_id).module
+    try:
+        doc = parse_result(raw)
+        if "error" in doc:
+            if type(doc["error"]) is not str:
+                raise ProtocolError("malformed error report")
+            return CheckResult(task_id, 0.0, points, ERROR, f"your {module}.py could not be loaded or run:\n{doc['error'].strip()}")
+        outputs = doc.get("outputs")
+        if type(outputs) is not dict:
+            raise ProtocolError("the result has no outputs")
+        details = []
+        for check in checks:
+            got_cases = outputs.get(check.name)
+            exp_cases = expected[check.name]
+            if type(got_cases) is not list or len(got_cases) != len(exp_cases):
+                raise ProtocolError(f"check {check.name!r}: expected {len(exp_cases)} cases")
+            message = ""
+            for got, exp, case_input in zip(got_cases, exp_cases, _case_inputs(task_id, check.name, inputs)):
+                message = compare_case(check, got, exp, case_input)
+                if message:
+                    break
+            details.append(CheckDetail(check.name, check.description, not message, message + (f"\nhint: {check.hint}" if message and check.hint else "")))
+    except ProtocolError as e:
+        return CheckResult(task_id, 0.0, points, ERROR, f"the checks' result could not be accepted: {e}")
+    total = sum(c.weight for c in checks)
+    earned = sum(c.weight for c, d in zip(checks, details) if d.passed)
+    score = round(points * earned / total, 2)
+    status = PASSED if earned == total else (PARTIAL if earned else FAILED)
+    failed = [d for d in details if not d.passed]
+    message = "all checks passed" if not failed else "\n".join(f"{d.name}: {d.message}" for d in failed)
+    return CheckResult(task_id, score, points, status, message, details=details)
+
+
+def _case_inputs(task_id: str, check_name: str, inputs: dict) -> list:
+    """The input of each case of a check, to name it in a message."""
+    if task_id == "sampling":
+        return inputs[check_name]["cases"]
+    if task_id == "backward":
+        return [{"leaves": p["leaves"], "ops": f"{len(p['ops'])} operations"} for p in inputs[check_name]]
+    key = check_name if check_name in inputs else next(iter(inputs))
+    return inputs[key]

@@ -1,0 +1,148 @@
+"""The program a sandboxed child runs: build microgpt from the student's file and trusted
+modules, run one task's probes (or the end-to-end training), write the outputs as JSON.
+
+    python -I -B child.py REQUEST.json RESULT_FD
+
+Runs under CPython or PyPy 3.9, standard library only. It never sees expected values; the
+grader compares in its own process. The result goes to RESULT_FD, never to stdout, which
+is captured only for feedback.
+"""
+import gc
+import importlib
+import importlib.util
+import json
+import math
+import os
+import sys
+import time
+import types
+
+_dumps, _write, _exit = json.dumps, os.write, os._exit  # before any student code runs
+
+
+def send(fd, doc):
+    data = _dumps(doc, allow_nan=False).encode("utf-8")
+    while data:
+        n = _write(fd, data)
+        data = data[n:]
+
+
+def load_student_value(job):
+    """The student's value.py, as a module inside the package (for its relative imports)."""
+    path = os.path.join(job, "student", "value.py")
+    spec = importlib.util.spec_from_file_location("microgpt._student_value", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def patch_value(job, functions):
+    """The trusted Value with only the graded functions replaced by the student's, rebound
+    so that the name Value inside them means the trusted class: each task in isolation."""
+    ref = importlib.import_module("microgpt.value")
+    student = load_student_value(job)
+    env = dict(vars(student))
+    env["Value"] = ref.Value
+    rebound = {}
+    for qualname in functions:
+        owner, _, name = qualname.rpartition(".")
+        source = vars(getattr(student, owner, object)) if owner else vars(student)
+        fn = source.get(name)
+        if not isinstance(fn, types.FunctionType):
+            raise AttributeError("%s is missing from value.py (or is not a function)" % qualname)
+        new = types.FunctionType(fn.__code__, env, fn.__name__, fn.__defaults__, fn.__closure__)
+        rebound[qualname] = new
+        if not owner:
+            env[name] = new
+    for qualname, new in rebound.items():
+        owner, _, name = qualname.rpartition(".")
+        setattr(getattr(ref, owner) if owner else ref, name, new)
+    return ref
+
+
+def modules(names):
+    ns = types.SimpleNamespace()
+    for name in names:
+        setattr(ns, name, importlib.import_module("microgpt." + name))
+    return ns
+
+
+def run_task(job, request):
+    import probes
+
+    if request["module"] == "value":
+        patch_value(job, request["functions"])
+    mg = modules(request["imports"])
+    return {"outputs": probes.PROBES[request["task"]](mg, request["inputs"])}
+
+
+def run_e2e(job, request):
+    """Train the student's package as the kit's train loop does; return the weights."""
+    import random
+
+    import probes
+
+    cfg = request["e2e"]
+    deadline = time.monotonic() + cfg["budget_s"]
+    mg = modules(["config", "data", "model", "adam", "value"])
+    rng = random.Random(cfg["seed"])
+    docs = mg.data.shuffled(mg.data.load_docs(os.path.join(job, "data", "names.txt")), rng)
+    tokenizer = mg.data.Tokenizer.from_docs(docs)
+    model = mg.model.GPT.init(mg.config.GPTConfig(vocab_size=tokenizer.vocab_size), rng)
+    tc = mg.config.TrainConfig()
+    n_val = min(tc.num_val, len(docs) // 10)
+    train_docs = [tokenizer.encode(d) for d in docs[: len(docs) - n_val]]
+    optimizer = mg.adam.Adam(model.params, tc.learning_rate, tc.beta1, tc.beta2, tc.eps_adam)
+    steps, stopped, losses = cfg["steps"], "", []
+    gc.disable()  # a Value graph has no cycles: reference counting frees it
+    for step in range(steps):
+        step_losses = model.token_losses(train_docs[step % len(train_docs)])
+        loss = (1 / len(step_losses)) * sum(step_losses)
+        loss.backward()
+        optimizer.step(step, steps)
+        loss_value = probes.num(loss.data, "loss")
+        losses.append(loss_value)
+        gc.collect(0)
+        if not (type(loss_value) in (int, float) and math.isfinite(loss_value)):
+            stopped = "training diverged: the loss was %s at step %d" % (loss_value, step + 1)
+            break
+        if time.monotonic() > deadline:
+            stopped = "the time budget ran out after %d of %d steps" % (step + 1, steps)
+            break
+    weights = {
+        k: [[probes.num(p.data, "weight") for p in row] for row in mat] for k, mat in model.state_dict.items()
+    }
+    return {
+        "weights": weights,
+        "uchars": "".join(tokenizer.uchars),
+        "steps_done": len(losses),
+        "stopped": stopped,
+        "losses_tail": losses[-100:],
+        "implementation": sys.implementation.name,
+    }
+
+
+def main():
+    request_path, fd = sys.argv[1], int(sys.argv[2])
+    job = os.path.dirname(os.path.abspath(request_path))
+    with open(request_path, encoding="utf-8") as f:
+        request = json.load(f)
+    sys.path[:0] = [os.path.join(job, "pkg"), job]
+    try:
+        doc = run_e2e(job, request) if request["mode"] == "e2e" else run_task(job, request)
+    except BaseException as e:  # an import that fails, sys.exit at import, ...
+        import probes
+
+        doc = {"error": probes.error_text(e)}
+    send(fd, doc)
+    for stream in (sys.__stdout__, sys.__stderr__):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
+    _exit(0)  # no atexit handlers, no finalizers: nothing of the student's runs after this
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,363 @@
+"""grade(): every submission in a folder, each task in its own sandboxed child, in parallel,
+with a cache so that an unchanged re-run (or a killed run's resume) skips finished students."""
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+from . import checks, e2e, outputs, sandbox
+from .reference import DATA, REFERENCE_DIR
+from .results import ERROR, NOT_SUBMITTED, SKIPPED, CheckResult, GradeRun, StudentResult
+from .rubric import DEFAULT_RUBRIC, E2E, load_rubric
+from .staging import NOT_SUBMITTED as MODULE_NOT_SUBMITTED
+from .staging import OK, Staged, select
+from .submissions import Submission, find_submissions
+from .tasks import TASKS
+
+GRADER_VERSION = "1.0"
+GRADER_DIR = Path(__file__).resolve().parent
+CHILD_FILES = ("child.py", "probes.py")
+# Which trusted modules a task's child gets besides the student's file: what that module imports.
+MODULE_DEPS = {
+    "value": ("value",),
+    "nn": ("value",),
+    "attention": ("value", "nn"),
+    "adam": ("value",),
+    "sampling": ("config", "value", "nn", "attention", "model"),
+}
+PROBE_IMPORTS = {
+    "value": ("value",),
+    "nn": ("value", "nn"),
+    "attention": ("value", "attention"),
+    "adam": ("value", "adam"),
+    "sampling": ("value", "config", "model", "sampling"),
+}
+
+
+@dataclass
+class Settings:
+    seed: int
+    steps: int = 1000
+    e2e_timeout: float = 600.0
+    task_timeout: float = 20.0
+    e2e_threshold: Optional[float] = None  # None: the reference's VAL_LOSS_THRESHOLD
+    task_memory_mb: int = 1024
+    e2e_memory_mb: int = 4096
+
+
+@dataclass
+class Context:
+    """Everything a worker needs, computed once per run in the parent."""
+
+    settings: Settings
+    rubric: dict
+    isolation: sandbox.Isolation
+    inputs: dict
+    expected: dict
+    held_out: e2e.HeldOut
+    pass_loss: float
+    stage_seconds: dict = field(default_factory=dict)
+
+
+def grader_hash() -> str:
+    """The grader's own code is part of every cache key: a changed check regrades everyone."""
+    h = hashlib.sha256(GRADER_VERSION.encode())
+    for p in sorted(GRADER_DIR.glob("*.py")) + [DEFAULT_RUBRIC] + sorted(REFERENCE_DIR.glob("*.py")):
+        h.update(p.name.encode() + p.read_bytes())
+    return h.hexdigest()
+
+
+def _job_dir(staged: Staged, module: Optional[str], request: dict, isolation, slot: int, with_data=False) -> Path:
+    """A fresh folder: child.py, probes.py, the request, and pkg/microgpt/ with the trusted
+    modules this check needs plus the student's file(s)."""
+    job = Path(tempfile.mkdtemp(prefix="mgrade-job-"))
+    for name in CHILD_FILES:
+        shutil.copyfile(GRADER_DIR / name, job / name)
+    pkg = job / "pkg" / "microgpt"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text('"""microgpt, as assembled by the grader."""\n')
+    if module is None:  # e2e: the student's task files and the kit's wiring
+        for m in e2e.PACKAGE_MODULES:
+            src = staged.sources.get(m)
+            if src is not None:
+                (pkg / f"{m}.py").write_text(src, encoding="utf-8")
+            else:
+                shutil.copyfile(REFERENCE_DIR / f"{m}.py", pkg / f"{m}.py")
+        (job / "data").mkdir()
+        shutil.copyfile(DATA, job / "data" / "names.txt")
+    else:
+        for m in MODULE_DEPS[module]:
+            shutil.copyfile(REFERENCE_DIR / f"{m}.py", pkg / f"{m}.py")
+        if module == "value":
+            (job / "student").mkdir()
+            (job / "student" / "value.py").write_text(staged.sources["value"], encoding="utf-8")
+        else:
+            (pkg / f"{module}.py").write_text(staged.sources[module], encoding="utf-8")
+    (job / "request.json").write_text(json.dumps(request))
+    sandbox.prepare_job_dir(job, isolation, slot)
+    return job
+
+
+def _failure(task: str, points: float, outcome: sandbox.ChildOutcome, limits: sandbox.Limits) -> CheckResult:
+    msg = f"no result: {outcome.describe(limits)}"
+    return CheckResult(task, 0.0, points, ERROR, msg, outcome.seconds, interpreter=outcome.interpreter, output=outcome.output)
+
+
+def grade_task(ctx: Context, staged: Staged, task, slot: int) -> CheckResult:
+    points = ctx.rubric[task.id]
+    status = staged.status[task.module]
+    if status == MODULE_NOT_SUBMITTED:
+        return CheckResult(task.id, 0.0, points, NOT_SUBMITTED, f"not submitted: no {task.module}.py in the submission")
+    if status != OK:
+        return CheckResult(task.id, 0.0, points, ERROR, status)
+    request = {
+        "mode": "task", "task": task.id, "module": task.module, "functions": list(task.functions),
+        "imports": list(PROBE_IMPORTS[task.module]), "inputs": ctx.inputs[task.id],
+    }
+    job = _job_dir(staged, task.module, request, ctx.isolation, slot)
+    s = ctx.settings
+    limits = sandbox.Limits(wall_s=s.task_timeout, cpu_s=max(1, int(s.task_timeout)), memory_mb=s.task_memory_mb)
+    try:
+        outcome = sandbox.run_child(job, ["{job}/child.py", "{job}/request.json"], isolation=ctx.isolation, limits=limits, slot=slot)
+    finally:
+        shutil.rmtree(job, ignore_errors=True)
+    if outcome.result is None:
+        return _failure(task.id, points, outcome, limits)
+    result = checks.evaluate_task(task.id, points, ctx.inputs[task.id], ctx.expected[task.id], outcome.result)
+    result.seconds, result.interpreter, result.output = outcome.seconds, outcome.interpreter, outcome.output
+    return result
+
+
+def grade_e2e(ctx: Context, staged: Staged, task_results: list, slot: int) -> CheckResult:
+    points = ctx.rubric[E2E]
+    zero = [r.task for r in task_results if r.task in e2e.TRAINING_TASKS and r.score == 0]
+    if zero:
+        return CheckResult(E2E, 0.0, points, SKIPPED, f"skipped: training needs {', '.join(zero)}, which scored 0")
+    s = ctx.settings
+    request = {"mode": "e2e", "e2e": {"seed": s.seed, "steps": s.steps, "budget_s": s.e2e_timeout}}
+    limits = sandbox.Limits(
+        wall_s=s.e2e_timeout + 30, cpu_s=int(s.e2e_timeout) + 30, memory_mb=s.e2e_memory_mb, file_mb=32,
+    )
+    interpreters = [i for i in (ctx.isolation.pypy, ctx.isolation.cpython) if i]
+    notes = []
+    for n, interpreter in enumerate(interpreters):
+        job = _job_dir(staged, None, request, ctx.isolation, slot, with_data=True)
+        try:
+            outcome = sandbox.run_child(
+                job, ["{job}/child.py", "{job}/request.json"], isolation=ctx.isolation, limits=limits, slot=slot,
+                interpreter=interpreter,
+            )
+        finally:
+            shutil.rmtree(job, ignore_errors=True)
+        crashed = outcome.result is None or b'"error"' in outcome.result[:20]
+        if crashed and not outcome.timed_out and n + 1 < len(interpreters):
+            notes.append(f"{Path(interpreter).name} failed ({'no result' if outcome.result is None else 'an error'}); retried with {Path(interpreters[n + 1]).name}")
+            continue
+        break
+    if outcome.result is None:
+        result = _failure(E2E, points, outcome, limits)
+    else:
+        t0 = time.monotonic()
+        result = e2e.evaluate(outcome.result, points, ctx.pass_loss, ctx.held_out, s.steps)
+        ctx.stage_seconds["evaluate"] = ctx.stage_seconds.get("evaluate", 0) + time.monotonic() - t0
+    if notes:
+        result.message = "; ".join(notes) + "\n" + result.message
+    result.seconds, result.interpreter, result.output = outcome.seconds, outcome.interpreter, outcome.output
+    return result
+
+
+def grade_submission(ctx: Context, sub: Submission, staged: Staged, slot: int = 0) -> StudentResult:
+    t0 = time.monotonic()
+    results = []
+    for task in TASKS:
+        results.append(grade_task(ctx, staged, task, slot))
+    t1 = time.monotonic()
+    results.append(grade_e2e(ctx, staged, results, slot))
+    t2 = time.monotonic()
+    status = "graded" if not sub.error else f"unreadable: {sub.error}"
+    ctx.stage_seconds["tasks"] = ctx.stage_seconds.get("tasks", 0) + t1 - t0
+    ctx.stage_seconds["e2e"] = ctx.stage_seconds.get("e2e", 0) + t2 - t1
+    return StudentResult(
+        sub.student, sub.source, sub.layout, status, results, dict(staged.hashes),
+        notes=list(staged.notes) + [f"{k}: {v}" for k, v in sub.meta.items() if k == "unreadable"],
+        submission_hash=staged.digest, seconds=round(t2 - t0, 3),
+    )
+
+
+# ----- parallel workers (forked, so they inherit the context) ------------------------------
+
+_CTX: Optional[Context] = None
+_SLOT = 0
+
+
+def _init_worker(slots) -> None:
+    global _SLOT
+    _SLOT = slots.get()
+
+
+def _work(sub: Submission, staged: Staged):
+    _CTX.stage_seconds.clear()
+    result = grade_submission(_CTX, sub, staged, _SLOT)
+    return result, dict(_CTX.stage_seconds)
+
+
+def _cache_key(staged: Staged, student: str, settings: Settings, rubric: dict, ghash: str, pass_loss: float) -> str:
+    doc = [staged.digest, student, ghash, settings.__dict__, rubric, pass_loss]
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+def _previous_seed(out_dir: Path) -> Optional[int]:
+    try:
+        seed = json.loads((out_dir / "results.json").read_text())["seed"]
+        return seed if type(seed) is int else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def grade(
+    *,
+    submissions: str | Path,
+    out_dir: str | Path,
+    seed: Optional[int] = None,
+    workers: Optional[int] = None,
+    rubric: str | Path = DEFAULT_RUBRIC,
+    steps: int = 1000,
+    e2e_timeout: float = 600.0,
+    task_timeout: float = 20.0,
+    e2e_threshold: Optional[float] = None,
+    use_bwrap: bool = True,
+    use_pypy: bool = True,
+    use_cache: bool = True,
+    on_progress: Optional[Callable[[dict], None]] = None,
+) -> GradeRun:
+    """Grade every submission under `submissions`; write grades.csv, results.json and
+    feedback/ into `out_dir`; return the run. Without `seed`, a re-run into the same out_dir
+    reuses its seed (so the cache holds), and a new out_dir gets a fresh random one."""
+    t_start = time.monotonic()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    points = load_rubric(rubric)
+    if seed is None:
+        seed = _previous_seed(out_dir)
+    if seed is None:
+        seed = random.SystemRandom().randrange(2**31)
+    settings = Settings(seed, steps, e2e_timeout, task_timeout, e2e_threshold)
+    subs = find_submissions(submissions)
+    stage_seconds = {"detect": 0.0, "stage": 0.0, "reference": 0.0, "tasks": 0.0, "e2e": 0.0, "evaluate": 0.0, "write": 0.0}
+    t = time.monotonic()
+    isolation = sandbox.detect(hidden=str(REFERENCE_DIR), use_bwrap=use_bwrap, use_pypy=use_pypy)
+    stage_seconds["detect"] = time.monotonic() - t
+    t = time.monotonic()
+    inputs = {task.id: checks.make_inputs(task.id, seed) for task in TASKS}
+    expected = {task.id: checks.expected_outputs(task.id, inputs[task.id]) for task in TASKS}
+    pass_loss = e2e.threshold() if e2e_threshold is None else e2e_threshold
+    ctx = Context(settings, points, isolation, inputs, expected, e2e.held_out(seed), pass_loss)
+    stage_seconds["reference"] = time.monotonic() - t
+    ghash = grader_hash()
+    cache_dir = out_dir / ".cache"
+    cache_dir.mkdir(exist_ok=True)
+    t = time.monotonic()
+    staged_all = [select(s) for s in subs]
+    stage_seconds["stage"] = time.monotonic() - t
+    results: dict[str, StudentResult] = {}
+    pending = []
+    for sub, staged in zip(subs, staged_all):
+        key = _cache_key(staged, sub.student, settings, points, ghash, pass_loss)
+        cached = _load_cache(cache_dir / f"{sub.student}.json", key) if use_cache else None
+        if cached:
+            cached.cached = True
+            results[sub.student] = cached
+        else:
+            pending.append((sub, staged, key))
+    progress = {"total": len(subs), "done": len(results), "cached": len(results), "failed": 0, "running": 0, "student": ""}
+
+    def finished(res: StudentResult, key: str, stages: dict) -> None:
+        results[res.student] = res
+        outputs.atomic_write(cache_dir / f"{res.student}.json", json.dumps({"key": key, "result": res.to_dict()}))
+        for k, v in stages.items():
+            stage_seconds[k] = stage_seconds.get(k, 0.0) + v
+        progress["done"] += 1
+        progress["failed"] += res.status != "graded" or res.total < res.max_total / 2
+        progress["student"] = res.student
+        if on_progress:
+            on_progress(dict(progress))
+
+    if on_progress:
+        on_progress(dict(progress))
+    n_workers = max(1, min(workers or os.cpu_count() or 1, len(pending) or 1))
+    if n_workers == 1:
+        for sub, staged, key in pending:
+            progress["running"] = 1
+            ctx.stage_seconds.clear()
+            res = grade_submission(ctx, sub, staged, 0)
+            progress["running"] = 0
+            finished(res, key, ctx.stage_seconds)
+    elif pending:
+        global _CTX
+        _CTX = ctx
+        mp = multiprocessing.get_context("fork")
+        slots = mp.Queue()
+        for i in range(n_workers):
+            slots.put(i)
+        with ProcessPoolExecutor(n_workers, mp_context=mp, initializer=_init_worker, initargs=(slots,)) as pool:
+            futures = {pool.submit(_work, sub, staged): (sub, key) for sub, staged, key in pending}
+            progress["running"] = min(n_workers, len(futures))
+            for fut in as_completed(futures):
+                sub, key = futures[fut]
+                try:
+                    res, stages = fut.result()
+                except Exception as e:  # a worker died: record it, never lose the batch
+                    res, stages = _crashed(sub, e, points), {}
+                progress["running"] = min(n_workers, len(futures) - progress["done"] + progress["cached"] - 1)
+                finished(res, key, stages)
+    students = [results[s.student] for s in subs]
+    run = GradeRun(
+        seed=seed, rubric=points, students=students, grader_version=f"{GRADER_VERSION}+{ghash[:12]}",
+        isolation={"name": isolation.name, "bwrap": isolation.bwrap, "unprivileged_uid": isolation.drop_uid, "notes": list(isolation.notes)},
+        interpreters=_interpreters(isolation), settings=dict(settings.__dict__, e2e_threshold=pass_loss, workers=n_workers),
+        out_dir=str(out_dir),
+    )
+    t = time.monotonic()
+    outputs.write_all(run, out_dir)
+    stage_seconds["write"] = time.monotonic() - t
+    run.stage_seconds = {k: round(v, 3) for k, v in stage_seconds.items()}
+    run.seconds = round(time.monotonic() - t_start, 3)
+    outputs.write_results_json(run, out_dir)  # again, now with the timings
+    return run
+
+
+def _crashed(sub: Submission, e: Exception, points: dict) -> StudentResult:
+    results = [CheckResult(t, 0.0, p, ERROR, f"the grader's worker failed: {e!r}") for t, p in points.items()]
+    return StudentResult(sub.student, sub.source, sub.layout, f"grader error: {e!r}", results, {})
+
+
+def _load_cache(path: Path, key: str) -> Optional[StudentResult]:
+    try:
+        doc = json.loads(path.read_text())
+        if doc.get("key") != key:
+            return None
+        return StudentResult.from_dict(doc["result"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _interpreters(isolation: sandbox.Isolation) -> dict:
+    import subprocess
+
+    out = {"grader": f"{sys.implementation.name} {sys.version.split()[0]} ({sys.executable})"}
+    for name, exe in (("cpython", isolation.cpython), ("pypy", isolation.pypy)):
+        if exe:
+            v = subprocess.run([exe, "-I", "-c", "import sys; print(sys.version.replace(chr(10), ' '))"], capture_output=True, text=True)
+            out[name] = f"{v.stdout.strip()} ({exe})"
+    return out

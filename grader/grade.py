@@ -1,0 +1,121 @@
+"""Grade a folder of microgpt submissions: a score per task, a gradebook and feedback.
+
+    python grader/grade.py SUBMISSIONS --out OUT_DIR [--seed N] [--workers N] [--rubric FILE]
+
+SUBMISSIONS may be a folder of per-student folders or .zip files, a Gradescope export
+(submission_metadata.yml), a Canvas download (lastname_firstname_12345_67890_value.py), an
+nbgrader tree (submitted/<student>/<assignment>/) or one student's folder. Only the task
+files (value.py, nn.py, attention.py, adam.py, sampling.py) are graded.
+
+Isolation: every check runs in a child process with resource limits and a wall-clock
+deadline; as root, under a dedicated unprivileged uid; with bubblewrap (bwrap) when it works,
+without a view of the file system or the network. The isolation obtained is printed and
+recorded in results.json.
+
+Writes OUT_DIR/grades.csv, OUT_DIR/results.json and OUT_DIR/feedback/<student>.md/.html.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python grader/grade.py` from anywhere
+
+from grader.engine import grade  # noqa: E402
+from grader.outputs import summary_table  # noqa: E402
+from grader.rubric import DEFAULT_RUBRIC, RubricError  # noqa: E402
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python grader/grade.py", description=__doc__.split("\n\n")[0],
+        epilog="\n\n".join(__doc__.split("\n\n")[1:]), formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("submissions", type=Path, help="the submissions folder (any layout above), or one .zip")
+    p.add_argument("--out", type=Path, required=True, help="output folder: grades.csv, results.json, feedback/, .cache/")
+    p.add_argument("--seed", type=int, help="run seed for the hidden inputs and training (default: the seed of the "
+                   "previous run in --out, else a fresh random one; printed and recorded)")
+    p.add_argument("--workers", type=positive_int, help="submissions graded in parallel (default: the number of cores)")
+    p.add_argument("--rubric", type=Path, default=DEFAULT_RUBRIC, help="TOML file of points per task, summing to 100 (default: grader/rubric.toml)")
+    p.add_argument("--steps", type=positive_int, default=1000, help="training steps of the end-to-end run (default 1000; "
+                   "fewer for a quick trial: the pass mark is then rarely reached, see --e2e-threshold)")
+    p.add_argument("--e2e-timeout", type=positive_float, default=600.0, help="seconds of training allowed per submission (default 600)")
+    p.add_argument("--task-timeout", type=positive_float, default=20.0, help="seconds allowed per task check (default 20)")
+    p.add_argument("--e2e-threshold", type=positive_float, help="held-out loss that earns full e2e marks "
+                   "(default: VAL_LOSS_THRESHOLD of solutions/microgpt/evaluate.py)")
+    p.add_argument("--no-bwrap", action="store_true", help="do not use bubblewrap even if it works here")
+    p.add_argument("--no-pypy", action="store_true", help="train under CPython even if pypy3 is installed")
+    p.add_argument("--no-cache", action="store_true", help="regrade every submission, ignoring OUT/.cache")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p.parse_args(argv)
+
+
+class Progress:
+    """Submissions done, running, failed and time left: tqdm when installed, else one line."""
+
+    def __init__(self, quiet: bool):
+        self.quiet, self.bar, self.start = quiet, None, time.monotonic()
+
+    def __call__(self, p: dict) -> None:
+        if self.quiet:
+            return
+        left = p["total"] - p["done"]
+        fresh = p["done"] - p["cached"]
+        eta = (time.monotonic() - self.start) / fresh * left if fresh else 0.0
+        status = f"running {p['running']}, failed {p['failed']}, cached {p['cached']}"
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            sys.stderr.write(f"\rgraded {p['done']}/{p['total']} | {status} | {eta:5.0f}s left ")
+            if p["done"] == p["total"]:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+            return
+        if self.bar is None:
+            self.bar = tqdm(total=p["total"], unit="submission", file=sys.stderr, dynamic_ncols=True)
+        self.bar.n = p["done"]
+        self.bar.set_postfix_str(status)
+        self.bar.refresh()
+        if p["done"] == p["total"]:
+            self.bar.close()
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        run = grade(
+            submissions=args.submissions, out_dir=args.out, seed=args.seed, workers=args.workers,
+            rubric=args.rubric, steps=args.steps, e2e_timeout=args.e2e_timeout, task_timeout=args.task_timeout,
+            e2e_threshold=args.e2e_threshold, use_bwrap=not args.no_bwrap, use_pypy=not args.no_pypy,
+            use_cache=not args.no_cache, on_progress=Progress(args.quiet),
+        )
+    except (FileNotFoundError, ValueError, RubricError, RuntimeError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(summary_table(run))
+    cached = sum(s.cached for s in run.students)
+    print(f"\n{len(run.students)} submissions ({cached} from the cache) in {run.seconds:.1f}s; seed {run.seed}")
+    print(f"isolation: {run.isolation['name']}" + "".join(f"; {n}" for n in run.isolation["notes"]))
+    print(f"training interpreter: {run.interpreters.get('pypy') or run.interpreters.get('cpython')}")
+    print(f"wrote {args.out / 'grades.csv'}, {args.out / 'results.json'}, {args.out / 'feedback'}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
