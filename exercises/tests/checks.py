@@ -59,7 +59,8 @@ def check(task: str, name: str):
 
 def fmt(x) -> str:
     if isinstance(x, float):
-        return f"{x:.10g}"
+        text = f"{x:.10g}"
+        return text if any(c in text for c in ".enia") else text + ".0"  # 1.0 is a float, not int 1
     if isinstance(x, (list, tuple)):
         inner = ", ".join(fmt(v) for v in x)
         return f"[{inner}]" if isinstance(x, list) else f"({inner}{',' if len(x) == 1 else ''})"
@@ -269,10 +270,10 @@ OPS = {
             "that is abs(a); relu is max(0, a): negative inputs give 0": lambda a, b: abs(a),
         },
         "grads": {
+            "at a == 0 the local gradient is 0: use 1 only where a > 0 (strictly)": lambda a, b: (float(a >= 0),),
             "relu's local gradient is 1 where a > 0 and 0 where a <= 0 (yours is 1 everywhere)": lambda a, b: (1,),
             "relu's local gradient is 1 (not a) where a > 0": lambda a, b: (max(0, a),),
             "relu's local gradient is 1 (not a) where a > 0, and 0 where a <= 0": lambda a, b: (a,),
-            "at a == 0 the local gradient is 0: use 1 only where a > 0 (strictly)": lambda a, b: (float(a >= 0),),
         },
     },
 }
@@ -633,8 +634,7 @@ def _softmax_variants(xs):
     m = max(xs)
     e = [math.exp(x - m) for x in xs]
     return {
-        "you did not normalise: divide each exp by the sum of all of them": lambda: e,
-        "you divided by the largest exp, not by the sum of the exps": lambda: [v / max(e) for v in e],
+        "you did not normalise: divide each exp by the sum of all of them (dividing by the largest exp changes nothing, it is exp(0) = 1)": lambda: e,
         "you normalised the raw logits: apply exp() first, then divide by the sum": lambda: [x / sum(xs) for x in xs],
         "you subtracted the max but forgot exp(): probs_i = exp(x_i - max) / sum_j exp(x_j - max)": lambda: [(x - m) / sum(v - m for v in xs) for x in xs],
         "you added the max instead of subtracting it": lambda: [math.exp(x + m) / sum(math.exp(v + m) for v in xs) for x in xs],
@@ -798,6 +798,35 @@ def _attention(mg, label, case):
     return datas(mg, out, "attention: the result", inp), inp
 
 
+# First of the attention checks, so that state kept by a wrong solution starts empty.
+@check("attention", "causal_and_stateless")
+def attention_causal(mg, fx):
+    """Position t sees positions 0..t of its own cache only: a later position, or an earlier sequence, changes nothing."""
+    def run(seqs):
+        keys, values, outs = [], [], []
+        for q, k, v in seqs:
+            outs.append([o.data for o in mg.attention.attention(Vs(mg, q), Vs(mg, k), Vs(mg, v), keys, values, 2)])
+        return outs
+
+    seq = [([0.1, 0.2, 0.3, 0.4], [0.5, -0.5, 1.0, 0.0], [1.0, 2.0, 3.0, 4.0]), ([1.0, -1.0, 0.5, 0.5], [0.2, 0.1, -0.3, 0.7], [-1.0, 0.5, 0.0, 2.0])]
+    later = ([0.3, 0.3, -0.2, 0.1], [9.0, -9.0, 9.0, 9.0], [100.0, -100.0, 50.0, 25.0])
+    inp = "two fresh sequences of positions with n_head=2, the second one position longer"
+    first = attempt(mg, lambda: run(seq), inp, "attention: sequence", ATTN_CAUSES)
+    second = attempt(mg, lambda: run(seq + [later]), inp, "attention: sequence", ATTN_CAUSES)
+    if close(first, second[:2], 1e-12, 1e-12):
+        return []
+    return [
+        message(
+            "attention must see only positions 0..t of this sequence's cache",
+            inp,
+            second[:2],
+            first,
+            "the outputs of positions 0 and 1 changed when another position or sequence was added: attention "
+            "sees positions outside this sequence's cache (use only the keys/values lists passed in, no state kept between calls)",
+        )
+    ]
+
+
 @check("attention", "known_answers")
 def attention_known(mg, fx):
     """Attention of a new position over a short cache, against the reference."""
@@ -836,34 +865,6 @@ def attention_single(mg, fx):
     if len(keys) != 1 or len(values) != 1 or keys[0] is not K or values[0] is not Vv:
         failures.append(message("attention: the cache after the call", inp, f"{len(keys)} keys, {len(values)} values", "keys == [k], values == [v] (the same list objects)", "append k to keys and v to values exactly once: the next position reads them from this cache"))
     return failures
-
-
-@check("attention", "causal_and_stateless")
-def attention_causal(mg, fx):
-    """Position t sees positions 0..t of its own cache only: a later position, or an earlier sequence, changes nothing."""
-    def run(seqs):
-        keys, values, outs = [], [], []
-        for q, k, v in seqs:
-            outs.append([o.data for o in mg.attention.attention(Vs(mg, q), Vs(mg, k), Vs(mg, v), keys, values, 2)])
-        return outs
-
-    seq = [([0.1, 0.2, 0.3, 0.4], [0.5, -0.5, 1.0, 0.0], [1.0, 2.0, 3.0, 4.0]), ([1.0, -1.0, 0.5, 0.5], [0.2, 0.1, -0.3, 0.7], [-1.0, 0.5, 0.0, 2.0])]
-    later = ([0.3, 0.3, -0.2, 0.1], [9.0, -9.0, 9.0, 9.0], [100.0, -100.0, 50.0, 25.0])
-    inp = "two fresh sequences of positions with n_head=2, the second one position longer"
-    first = attempt(mg, lambda: run(seq), inp, "attention: sequence", ATTN_CAUSES)
-    second = attempt(mg, lambda: run(seq + [later]), inp, "attention: sequence", ATTN_CAUSES)
-    if close(first, second[:2], 1e-12, 1e-12):
-        return []
-    return [
-        message(
-            "attention must see only positions 0..t of this sequence's cache",
-            inp,
-            second[:2],
-            first,
-            "the outputs of positions 0 and 1 changed when another position or sequence was added: attention "
-            "sees positions outside this sequence's cache (use only the keys/values lists passed in, no state kept between calls)",
-        )
-    ]
 
 
 @check("attention", "scale")

@@ -1,0 +1,145 @@
+"""Do the public tests bite? Apply each catalogued student bug to a copy of the reference, run
+`pytest exercises` on it, and count the mutants caught (the run fails) and hinted (the failure
+output names the mistake). Both must be 100%.
+
+    python grader/mutation_report.py            # every mutant, a table and the two rates
+    python grader/mutation_report.py -k adam    # the mutants whose name contains "adam"
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CATALOGUE = ROOT / "tests" / "mutations" / "catalogue.py"
+SOLUTIONS = ROOT / "solutions" / "microgpt"
+MUTANT_TIMEOUT_S = 120  # a mutant run takes ~1 s; an endless loop in a mutant must not hang the report
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    file: str
+    patches: tuple  # ((old, new), ...)
+    hint: str
+
+
+@dataclass(frozen=True)
+class MutantResult:
+    name: str
+    caught: bool  # the public tests failed
+    hinted: bool  # and their output contains the mutant's hint
+    seconds: float
+    output: str
+
+
+class PatchError(ValueError):
+    """A catalogue patch whose old snippet is not in the reference exactly once."""
+
+
+def load_catalogue(path: Path = CATALOGUE) -> list[Mutant]:
+    spec = importlib.util.spec_from_file_location("mutation_catalogue", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return [Mutant(m["name"], m["file"], tuple(tuple(p) for p in m["patches"]), m["hint"]) for m in module.MUTANTS]
+
+
+def mutated_source(mutant: Mutant) -> str:
+    """The mutant's file: the reference with each patch applied to its one occurrence."""
+    text = (SOLUTIONS / mutant.file).read_text(encoding="utf-8")
+    for old, new in mutant.patches:
+        count = text.count(old)
+        if count != 1:
+            raise PatchError(f"{mutant.name}: {old!r} occurs {count} times in {mutant.file}, expected once")
+        text = text.replace(old, new)
+    return text
+
+
+def mutate(mutant: Mutant, dest: Path) -> Path:
+    """dest/microgpt: a copy of the reference with the mutant's patches applied."""
+    text = mutated_source(mutant)
+    shutil.copytree(SOLUTIONS, dest / "microgpt", ignore=shutil.ignore_patterns("__pycache__"))
+    (dest / "microgpt" / mutant.file).write_text(text, encoding="utf-8")
+    return dest
+
+
+def run_mutant(mutant: Mutant) -> MutantResult:
+    with tempfile.TemporaryDirectory(prefix=f"mutant-{mutant.name}-") as tmp:
+        mutate(mutant, Path(tmp))
+        t0 = time.perf_counter()
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-m", "pytest", "exercises", "-q", "-p", "no:cacheprovider", "-m", "not e2e", f"--microgpt={tmp}"],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=MUTANT_TIMEOUT_S,
+                env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},  # ~3x faster start
+            )
+            returncode, output = proc.returncode, proc.stdout + proc.stderr
+        except subprocess.TimeoutExpired:
+            returncode, output = -1, f"timed out after {MUTANT_TIMEOUT_S} s"
+        caught = returncode == 1  # 1: tests failed; anything else is a crash or a usage error
+        return MutantResult(mutant.name, caught, caught and mutant.hint in output, time.perf_counter() - t0, output)
+
+
+def run_all(mutants: list[Mutant], *, workers: int | None = None) -> list[MutantResult]:
+    for m in mutants:
+        mutated_source(m)  # a broken patch stops the report before any run
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2) as pool:
+        return list(pool.map(run_mutant, mutants))
+
+
+def failed_tests(results: list[MutantResult]) -> set[str]:
+    """The public test ids ('softmax-known_answers') that at least one mutant failed."""
+    return {t for r in results for t in re.findall(r"test_task\[([\w-]+)\]", r.output)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("-k", dest="select", default="", help="only the mutants whose name contains this")
+    p.add_argument("--workers", type=int, default=None, help="parallel pytest runs (default: the CPU count)")
+    p.add_argument("--show", action="store_true", help="print the test output of every mutant not caught or not hinted")
+    args = p.parse_args(argv)
+    try:
+        mutants = [m for m in load_catalogue() if args.select in m.name]
+        t0 = time.perf_counter()
+        results = run_all(mutants, workers=args.workers)
+    except PatchError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if not results:
+        print(f"error: no mutant name contains {args.select!r}", file=sys.stderr)
+        return 2
+    for r in results:
+        status = "hinted" if r.hinted else "caught, NO HINT" if r.caught else "NOT CAUGHT"
+        print(f"{r.name:45s} {status:16s} {r.seconds:5.1f}s")
+        if args.show and not r.hinted:
+            print(r.output[-4000:])
+    n = len(results)
+    caught, hinted = sum(r.caught for r in results), sum(r.hinted for r in results)
+    print(f"caught: {caught}/{n} ({100 * caught / n:.0f}%)")
+    print(f"hinted: {hinted}/{n} ({100 * hinted / n:.0f}%)")
+    print(f"seconds: {time.perf_counter() - t0:.1f}")
+    if not args.select:
+        checks = importlib.util.spec_from_file_location("exercise_checks", ROOT / "exercises" / "tests" / "checks.py")
+        module = importlib.util.module_from_spec(checks)
+        sys.modules[checks.name] = module
+        checks.loader.exec_module(module)
+        idle = [f"{c.task}-{c.name}" for c in module.CHECKS if f"{c.task}-{c.name}" not in failed_tests(results)]
+        print(f"public checks no mutant fails: {', '.join(idle) or 'none'}")
+    return 0 if hinted == n else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

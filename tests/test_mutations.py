@@ -1,0 +1,49 @@
+"""Do the public tests bite? Every catalogued student bug must fail `pytest exercises` with its hint."""
+from __future__ import annotations
+
+import pytest
+
+from grader import mutation_report as mr
+
+MUTANTS = mr.load_catalogue()
+MIN_MUTANTS = 30  # the issue asks for at least 30 realistic bugs
+
+
+@pytest.fixture(scope="module")
+def results() -> dict[str, mr.MutantResult]:
+    """All mutants, run once in parallel (one pytest subprocess each, ~1 s apiece)."""
+    return {r.name: r for r in mr.run_all(MUTANTS)}
+
+
+def test_catalogue_is_large_and_well_formed():
+    """At least 30 mutants, unique names, and every patch applies to exactly one spot of the reference?"""
+    names = [m.name for m in MUTANTS]
+    assert len(names) >= MIN_MUTANTS and len(set(names)) == len(names)
+    for m in MUTANTS:
+        assert m.hint.strip(), m.name
+        assert mr.mutated_source(m) != (mr.SOLUTIONS / m.file).read_text(encoding="utf-8"), m.name
+
+
+def test_a_patch_that_does_not_apply_is_an_error():
+    """Is a snippet missing from the reference (or there twice) refused, rather than a silent no-op mutant?"""
+    missing = mr.Mutant("missing", "nn.py", (("no such code", "x"),), "hint")
+    twice = mr.Mutant("twice", "adam.py", (("(1 - step / num_steps)", "x"),), "hint")  # code and docstring
+    for m in (missing, twice):
+        with pytest.raises(mr.PatchError, match="expected once"):
+            mr.mutated_source(m)
+
+
+def test_every_public_check_fails_on_some_mutant(results):
+    """Is each check of exercises/tests/checks.py seen failing on at least one catalogued bug?"""
+    from test_exercises import load_checks
+
+    ids = {f"{c.task}-{c.name}" for c in load_checks().CHECKS}
+    assert ids - mr.failed_tests(list(results.values())) == set()
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+def test_mutant_is_caught_with_its_hint(results, mutant):
+    """Does this bug make the public tests fail, and does the failure name the mistake?"""
+    r = results[mutant.name]
+    assert r.caught, f"{mutant.name} passed the public tests:\n{r.output[-3000:]}"
+    assert r.hinted, f"{mutant.name}: the output lacks the hint {mutant.hint!r}:\n{r.output[-4000:]}"
