@@ -16,6 +16,7 @@ import importlib
 import importlib.util
 import json
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,22 +139,31 @@ def _load_checks():
     return module
 
 
+@contextmanager
 def _reference_package():
-    """The reference microgpt package, imported from solutions/ (never the skeleton)."""
-    loaded = sys.modules.get("microgpt")
-    if loaded is not None and Path(loaded.__file__).resolve().parent != SOLUTIONS.resolve():
-        raise GenerateError(f"microgpt is already imported from {loaded.__file__}, not {SOLUTIONS}")
-    if str(SOLUTIONS.parent) not in sys.path:
-        sys.path.insert(0, str(SOLUTIONS.parent))
-    package = importlib.import_module("microgpt")
-    for name in ("value", "nn", "attention", "adam", "sampling", "model", "config"):
-        importlib.import_module(f"microgpt.{name}")
-    return package
+    """The reference microgpt package, imported from solutions/ (never the skeleton). Any other
+    microgpt already imported (a test session may hold one) is set aside and put back after."""
+    saved = {k: sys.modules.pop(k) for k in list(sys.modules) if k == "microgpt" or k.startswith("microgpt.")}
+    sys.path.insert(0, str(SOLUTIONS.parent))
+    try:
+        package = importlib.import_module("microgpt")
+        if Path(package.__file__).resolve().parent != SOLUTIONS.resolve():
+            raise GenerateError(f"imported microgpt from {package.__file__}, not {SOLUTIONS}")
+        for name in ("value", "nn", "attention", "adam", "sampling", "model", "config"):
+            importlib.import_module(f"microgpt.{name}")
+        yield package
+    finally:
+        sys.path.remove(str(SOLUTIONS.parent))
+        for k in [k for k in sys.modules if k == "microgpt" or k.startswith("microgpt.")]:
+            del sys.modules[k]
+        sys.modules.update(saved)
 
 
 def fixtures_text() -> str:
     """The known answers of the public tests, computed by the reference."""
-    return json.dumps(_load_checks().compute_fixtures(_reference_package()), indent=1, sort_keys=True) + "\n"
+    with _reference_package() as reference:
+        fixtures = _load_checks().compute_fixtures(reference)
+    return json.dumps(fixtures, indent=1, sort_keys=True) + "\n"
 
 
 def differences(out: Path = EXERCISES, fixtures: Path = FIXTURES) -> list[str]:

@@ -156,3 +156,47 @@ def test_a_missing_dependency_is_named(tmp_path):
     proc, _ = pytest_exercises("-m", "softmax", f"--microgpt={tmp_path}")
     assert proc.returncode == 1
     assert "task softmax calls code that is not written yet. Task value_add: " in proc.stdout, proc.stdout[-2000:]
+
+
+def e2e_setup(tmp_path: Path, threshold: float) -> tuple[Path, Path]:
+    """A copy of the public tests training 3 steps, and a copy of the reference whose pass mark is
+    `threshold`, next to a 200-name data file (train.py looks for data/ two levels up)."""
+    tests = tmp_path / "exercises"
+    tests.mkdir()
+    for name in ("conftest.py", "pytest.ini"):
+        (tests / name).write_text((ROOT / "exercises" / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (tests / "tests").mkdir()
+    for path in (ROOT / "exercises" / "tests").glob("*.*"):
+        (tests / "tests" / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    e2e = tests / "tests" / "test_e2e.py"
+    assert e2e.read_text().count("STEPS = 1000\n") == 1
+    e2e.write_text(e2e.read_text().replace("STEPS = 1000\n", "STEPS = 3\n"), encoding="utf-8")
+    pkg = tmp_path / "pkg" / "microgpt"
+    pkg.mkdir(parents=True)
+    for path in (ROOT / "solutions" / "microgpt").glob("*.py"):
+        (pkg / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    evaluate = (pkg / "evaluate.py").read_text(encoding="utf-8")
+    evaluate, n = re.subn(r"^VAL_LOSS_THRESHOLD = .*$", f"VAL_LOSS_THRESHOLD = {threshold}", evaluate, flags=re.M)
+    assert n == 1
+    (pkg / "evaluate.py").write_text(evaluate, encoding="utf-8")
+    (tmp_path / "data").mkdir()
+    names = (ROOT / "data" / "names.txt").read_text(encoding="utf-8").splitlines()[:200]
+    (tmp_path / "data" / "names.txt").write_text("\n".join(names) + "\n", encoding="utf-8")
+    return tests, pkg.parent
+
+
+@pytest.mark.parametrize("threshold, passes", [(10.0, True), (0.5, False)], ids=["above-the-mark", "below-the-mark"])
+def test_e2e_trains_the_package_and_applies_the_pass_mark(tmp_path, threshold, passes):
+    """Once every unit check passes, does the e2e test train and compare the held-out loss with the
+    package's VAL_LOSS_THRESHOLD, failing with a message when the loss is above it?"""
+    tests, pkg = e2e_setup(tmp_path, threshold)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", str(tests), "-q", "-p", "no:cacheprovider", "-m", "e2e", f"--microgpt={pkg}"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    out = proc.stdout + proc.stderr
+    if passes:
+        assert proc.returncode == 0 and "1 passed" in out, out[-3000:]
+    else:
+        assert proc.returncode == 1 and "above the pass mark 0.5" in out, out[-3000:]
+    assert "step    3/3" in out  # the progress bar, drawn on the real stderr
