@@ -41,17 +41,20 @@ class MutantResult:
     hinted: bool  # and their output contains the mutant's hint
     seconds: float
     output: str
+    returncode: int = 1
 
 
 class PatchError(ValueError):
     """A catalogue patch whose old snippet is not in the reference exactly once."""
 
 
-def load_catalogue(path: Path = CATALOGUE) -> list[Mutant]:
+def load_catalogue(path: Path = CATALOGUE, *, alternatives: bool = False) -> list[Mutant]:
+    """The bugs (MUTANTS), or with alternatives=True the correct variants that must pass (ALTERNATIVES)."""
     spec = importlib.util.spec_from_file_location("mutation_catalogue", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return [Mutant(m["name"], m["file"], tuple(tuple(p) for p in m["patches"]), m["hint"]) for m in module.MUTANTS]
+    entries = module.ALTERNATIVES if alternatives else module.MUTANTS
+    return [Mutant(m["name"], m["file"], tuple(tuple(p) for p in m["patches"]), m["hint"]) for m in entries]
 
 
 def mutated_source(mutant: Mutant) -> str:
@@ -90,7 +93,9 @@ def run_mutant(mutant: Mutant) -> MutantResult:
         except subprocess.TimeoutExpired:
             returncode, output = -1, f"timed out after {MUTANT_TIMEOUT_S} s"
         caught = returncode == 1  # 1: tests failed; anything else is a crash or a usage error
-        return MutantResult(mutant.name, caught, caught and mutant.hint in output, time.perf_counter() - t0, output)
+        if returncode not in (0, 1):
+            output = f"pytest exited with {returncode} (not a test failure):\n{output}"
+        return MutantResult(mutant.name, caught, caught and mutant.hint in output, time.perf_counter() - t0, output, returncode)
 
 
 def run_all(mutants: list[Mutant], *, workers: int | None = None) -> list[MutantResult]:
@@ -113,12 +118,14 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         mutants = [m for m in load_catalogue() if args.select in m.name]
+        alternatives = [m for m in load_catalogue(alternatives=True) if args.select in m.name]
         t0 = time.perf_counter()
         results = run_all(mutants, workers=args.workers)
+        passed = run_all(alternatives, workers=args.workers)
     except PatchError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    if not results:
+    if not results and not passed:
         print(f"error: no mutant name contains {args.select!r}", file=sys.stderr)
         return 2
     for r in results:
@@ -128,8 +135,17 @@ def main(argv: list[str] | None = None) -> int:
             print(r.output[-4000:])
     n = len(results)
     caught, hinted = sum(r.caught for r in results), sum(r.hinted for r in results)
-    print(f"caught: {caught}/{n} ({100 * caught / n:.0f}%)")
-    print(f"hinted: {hinted}/{n} ({100 * hinted / n:.0f}%)")
+    if n:
+        print(f"caught: {caught}/{n} ({100 * caught / n:.0f}%)")
+        print(f"hinted: {hinted}/{n} ({100 * hinted / n:.0f}%)")
+    ok = [r for r in passed if r.returncode == 0]
+    for r in passed:
+        if r.returncode != 0:
+            print(f"{r.name:45s} {'FALSE ALARM':16s} {r.seconds:5.1f}s (a correct variant failed)")
+            if args.show:
+                print(r.output[-4000:])
+    if passed:
+        print(f"correct variants passed: {len(ok)}/{len(passed)}")
     print(f"seconds: {time.perf_counter() - t0:.1f}")
     if not args.select:
         checks = importlib.util.spec_from_file_location("exercise_checks", ROOT / "exercises" / "tests" / "checks.py")
@@ -138,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         checks.loader.exec_module(module)
         idle = [f"{c.task}-{c.name}" for c in module.CHECKS if f"{c.task}-{c.name}" not in failed_tests(results)]
         print(f"public checks no mutant fails: {', '.join(idle) or 'none'}")
-    return 0 if hinted == n else 1
+    return 0 if hinted == n and len(ok) == len(passed) else 1
 
 
 if __name__ == "__main__":

@@ -6,21 +6,22 @@ import pytest
 from grader import mutation_report as mr
 
 MUTANTS = mr.load_catalogue()
+ALTERNATIVES = mr.load_catalogue(alternatives=True)
 MIN_MUTANTS = 30  # the issue asks for at least 30 realistic bugs
 
 
 @pytest.fixture(scope="module")
 def results() -> dict[str, mr.MutantResult]:
     """All mutants, run once in parallel (one pytest subprocess each, ~1 s apiece)."""
-    return {r.name: r for r in mr.run_all(MUTANTS)}
+    return {r.name: r for r in mr.run_all(MUTANTS + ALTERNATIVES)}
 
 
 def test_catalogue_is_large_and_well_formed():
     """At least 30 mutants, unique names, and every patch applies to exactly one spot of the reference?"""
-    names = [m.name for m in MUTANTS]
+    names = [m.name for m in MUTANTS + ALTERNATIVES]
     assert len(names) >= MIN_MUTANTS and len(set(names)) == len(names)
-    for m in MUTANTS:
-        assert m.hint.strip(), m.name
+    for m in MUTANTS + ALTERNATIVES:
+        assert m.hint.strip() or m in ALTERNATIVES, m.name
         assert mr.mutated_source(m) != (mr.SOLUTIONS / m.file).read_text(encoding="utf-8"), m.name
 
 
@@ -47,3 +48,10 @@ def test_mutant_is_caught_with_its_hint(results, mutant):
     r = results[mutant.name]
     assert r.caught, f"{mutant.name} passed the public tests:\n{r.output[-3000:]}"
     assert r.hinted, f"{mutant.name}: the output lacks the hint {mutant.hint!r}:\n{r.output[-4000:]}"
+
+
+@pytest.mark.parametrize("variant", ALTERNATIVES, ids=[m.name for m in ALTERNATIVES])
+def test_correct_variant_passes(results, variant):
+    """Does a correct solution written differently from the reference pass every public unit test?"""
+    r = results[variant.name]
+    assert r.returncode == 0, f"{variant.name} is correct but failed the public tests:\n{r.output[-4000:]}"

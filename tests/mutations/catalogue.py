@@ -193,3 +193,57 @@ MUTANTS = [
          patches=[("logits = model(token_id, pos_id, cache)", "logits = model(token_id, pos_id, model.new_cache())")],
          hint="make one cache = model.new_cache() before the loop"),
 ]
+
+# Correct solutions written differently from the reference: the public tests must pass them all
+# (no false alarms). Same format; the hint is unused.
+ALTERNATIVES = [
+    dict(name="add_wraps_plain_numbers", file="value.py",
+         patches=[("        if isinstance(other, Value):\n            return Value(self.data + other.data, (self, other), (1, 1))\n"
+                   "        return Value(self.data + other, (self,), (1,))",
+                   "        other = other if isinstance(other, Value) else Value(other)\n"
+                   "        return Value(self.data + other.data, (self, other), (1, 1))")],
+         hint=""),
+    dict(name="mul_wraps_plain_numbers", file="value.py",
+         patches=[("        if isinstance(other, Value):\n            return Value(self.data * other.data, (self, other), (other.data, self.data))\n"
+                   "        return Value(self.data * other, (self,), (other,))",
+                   "        other = other if isinstance(other, Value) else Value(other)\n"
+                   "        return Value(self.data * other.data, (self, other), (other.data, self.data))")],
+         hint=""),
+    dict(name="relu_int_gradient", file="value.py",
+         patches=[("(float(self.data > 0),)", "(1 if self.data > 0 else 0,)")],
+         hint=""),
+    dict(name="backward_recursive_topological_order", file="value.py",
+         patches=[("    topo, visited = [], {root}\n    stack = [(root, iter(root._children))]\n",
+                   "    topo, visited = [], set()\n\n"
+                   "    def build(v):\n"
+                   "        if v not in visited:\n"
+                   "            visited.add(v)\n"
+                   "            for child in v._children:\n"
+                   "                build(child)\n"
+                   "            topo.append(v)\n\n"
+                   "    build(root)\n"
+                   "    return topo\n"
+                   "    stack = []\n")],
+         hint=""),
+    dict(name="softmax_with_a_loop_sum", file="nn.py",
+         patches=[("    total = sum(exps)\n    return [e / total for e in exps]",
+                   "    total = exps[0]\n    for e in exps[1:]:\n        total = total + e\n    return [e * total**-1 for e in exps]")],
+         hint=""),
+    dict(name="rmsnorm_divides_by_the_root", file="nn.py",
+         patches=[("    scale = (ms + 1e-5) ** -0.5\n    return [xi * scale for xi in x]",
+                   "    rms = (ms + 1e-5) ** 0.5\n    return [xi / rms for xi in x]")],
+         hint=""),
+    dict(name="attention_math_sqrt", file="attention.py",
+         patches=[("/ head_dim**0.5", "/ math.sqrt(head_dim)"),
+                  ("from .nn import softmax", "import math\n\nfrom .nn import softmax")],
+         hint=""),
+    dict(name="adam_math_sqrt_and_separate_zeroing", file="adam.py",
+         patches=[("p.data -= lr_t * m_hat / (v_hat**0.5 + self.eps)\n            p.grad = 0",
+                   "p.data -= lr_t * m_hat / (math.sqrt(v_hat) + self.eps)\n        for p in self.params:\n            p.grad = 0.0"),
+                  ("from .value import Value", "import math\n\nfrom .value import Value")],
+         hint=""),
+    dict(name="sampling_multiplies_by_inverse_temperature", file="sampling.py",
+         patches=[("        probs = softmax([logit / temperature for logit in logits])",
+                   "        probs = softmax([logit * (1 / temperature) for logit in logits])")],
+         hint=""),
+]
