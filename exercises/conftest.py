@@ -10,7 +10,6 @@ The package under test is exercises/microgpt (your code) unless another director
 """
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from pathlib import Path
@@ -20,7 +19,7 @@ import pytest
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "tests"))  # the check functions, importable as `checks`
 
-from checks import SUBMODULES, task_ids  # noqa: E402
+from checks import import_package, task_ids  # noqa: E402
 
 UNIT_TIMEOUT_S = 60  # a unit check takes well under a second; more means an endless loop
 E2E_TIMEOUT_S = 1800  # 1,000 training steps take ~1.5 minutes under CPython on a laptop
@@ -73,9 +72,7 @@ def pytest_collection_modifyitems(config, items):
 def microgpt(pytestconfig):
     """The package under test, with the submodules the checks use imported."""
     try:
-        package = importlib.import_module("microgpt")
-        for name in SUBMODULES:
-            importlib.import_module(f"microgpt.{name}")
+        package = import_package()
     except Exception as e:  # a syntax error in the student's file: say which, once per test
         pytest.fail(f"cannot import microgpt from {pytestconfig.microgpt_dir}: {type(e).__name__}: {e}", pytrace=False)
     where = Path(package.__file__).resolve().parent

@@ -200,3 +200,12 @@ def test_e2e_trains_the_package_and_applies_the_pass_mark(tmp_path, threshold, p
     else:
         assert proc.returncode == 1 and "above the pass mark 0.5" in out, out[-3000:]
     assert "step    3/3" in out  # the progress bar, drawn on the real stderr
+
+
+def test_checks_are_callable_per_task_without_pytest():
+    """Can a notebook grader call check_<task>(microgpt) for every task, getting [] on the reference?"""
+    checks = load_checks()
+    package = checks.import_package()
+    assert package.__file__.startswith(str(ROOT / "solutions"))
+    for task in TASK_IDS:
+        assert getattr(checks, f"check_{task}")(package) == [], task

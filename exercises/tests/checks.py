@@ -6,8 +6,9 @@ Each message names the input, what the code returned, what was expected and the 
 cause, taken from a catalogue of mistakes students really make. A stub that is not written
 yet raises its NotImplementedError, which the checks let through untouched.
 
-    from checks import check_task
+    from checks import check_softmax, check_task, import_package
     failures = check_task(microgpt, "softmax")   # [] when the softmax task is done
+    failures = check_softmax(import_package())   # the same, for the microgpt on sys.path
 """
 from __future__ import annotations
 
@@ -1222,3 +1223,26 @@ def compute_fixtures(mg) -> dict:
     model, rng = FakeModel(mg, _varied, VOCAB, BLOCK), random.Random(7)
     fx["sampling"] = {"samples": [mg.sampling.sample(model, BOS, rng, 0.8) for _ in range(5)]}
     return fx
+
+
+def import_package():
+    """The `microgpt` on sys.path, with the submodules the checks use imported."""
+    import importlib
+
+    package = importlib.import_module("microgpt")
+    for name in SUBMODULES:
+        importlib.import_module(f"microgpt.{name}")
+    return package
+
+
+def _task_checker(task_id: str):
+    def check_one(mg, fixtures: dict | None = None) -> list[str]:
+        return check_task(mg, task_id, fixtures)
+
+    check_one.__name__ = check_one.__qualname__ = f"check_{task_id}"
+    check_one.__doc__ = f"Every failure of task {task_id}'s checks ([] when it passes)."
+    return check_one
+
+
+for _task in task_ids():
+    globals()[f"check_{_task}"] = _task_checker(_task)  # check_softmax(microgpt) -> list of failures
