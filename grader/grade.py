@@ -61,6 +61,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                    "(default: VAL_LOSS_THRESHOLD of solutions/microgpt/evaluate.py)")
     p.add_argument("--no-bwrap", action="store_true", help="do not use bubblewrap even if it works here")
     p.add_argument("--no-pypy", action="store_true", help="train under CPython even if pypy3 is installed")
+    p.add_argument("--no-e2e", action="store_true", help="skip the end-to-end training run (the e2e points are then 0)")
     p.add_argument("--no-cache", action="store_true", help="regrade every submission, ignoring OUT/.cache")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p.parse_args(argv)
@@ -103,7 +104,7 @@ def main(argv=None) -> int:
             submissions=args.submissions, out_dir=args.out, seed=args.seed, workers=args.workers,
             rubric=args.rubric, steps=args.steps, e2e_timeout=args.e2e_timeout, task_timeout=args.task_timeout,
             e2e_threshold=args.e2e_threshold, use_bwrap=not args.no_bwrap, use_pypy=not args.no_pypy,
-            use_cache=not args.no_cache, on_progress=Progress(args.quiet),
+            use_cache=not args.no_cache, run_e2e=not args.no_e2e, on_progress=Progress(args.quiet),
         )
     except (FileNotFoundError, ValueError, RubricError, RuntimeError) as e:
         print(f"error: {e}", file=sys.stderr)

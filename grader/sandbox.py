@@ -4,12 +4,14 @@ Layers, each used when the machine allows it (detect() finds out and says which)
 - resource limits (CPU seconds, address space, file size, open files, no core dumps) and a
   wall-clock deadline after which the child's whole process tree is killed;
 - a dedicated unprivileged uid per worker slot when the grader runs as root, so the child
-  cannot read the grader's files, and `kill(-1)` as that uid reaps every escaped descendant;
+  cannot read the grader's files, its process budget (RLIMIT_NPROC) is its own, and every
+  escaped descendant is found (by uid) and killed before the slot's next child starts;
 - bubblewrap (`bwrap`): new mount, pid, network, ipc and uts namespaces; the child sees only
   /usr, its own read-only job folder and an empty /tmp.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import resource
 import shutil
@@ -22,7 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-SANDBOX_UID_BASE = 61000  # uids with no account: one per worker slot, so kill(-1) is exact
+SANDBOX_UID_BASE = 61000  # uids with no account, claimed one per grading process
+SANDBOX_UID_COUNT = 2000
+LOCK_DIR = Path(tempfile.gettempdir()) / "mgrade-uids"
 MAX_RESULT_BYTES = 64 * 2**20
 MIN_PYTHON = (3, 9)
 PRLIMIT = shutil.which("prlimit", path="/usr/bin:/bin")  # child.py and probes.py run under PyPy 3.9 too
@@ -57,8 +61,9 @@ class Isolation:
             parts.append("bwrap(no-fs,no-net,pid-ns)")
         return "+".join(parts)
 
-    def uid(self, slot: int) -> Optional[int]:
-        return SANDBOX_UID_BASE + slot if self.drop_uid else None
+    def uid(self, slot: int = 0) -> Optional[int]:
+        """The sandbox uid of this process (slot is kept for callers; the uid is claimed)."""
+        return claim_uid() if self.drop_uid else None
 
 
 @dataclass
@@ -82,6 +87,8 @@ class ChildOutcome:
 
     def describe(self, limits: Limits) -> str:
         """Why the child produced no result, in words a student can act on."""
+        if self.returncode is None and not self.timed_out:
+            return "; ".join(self.notes) or "the child could not be started"
         if self.timed_out:
             return f"it ran past the {limits.wall_s:g} s time limit (an endless loop, a sleep, or far too slow)"
         sig = self.signal_name
@@ -139,19 +146,67 @@ def _own_process_count() -> int:
     return n
 
 
-def kill_uid(uid: int) -> None:
-    """SIGKILL every process of a sandbox uid, including those that left the process group."""
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the forked helper
+_claimed: dict = {}  # pid of this process -> (uid, the open lock file that holds it)
+
+
+def claim_uid() -> int:
+    """A sandbox uid that no other grading process on this machine uses now: each process
+    (each worker, and concurrent grader runs) holds an flock on its uid's lock file for as
+    long as it lives, so killing "every process of my uid" never reaches another's children."""
+    pid = os.getpid()
+    if pid in _claimed:
+        return _claimed[pid][0]
+    LOCK_DIR.mkdir(mode=0o700, exist_ok=True)
+    start = pid % SANDBOX_UID_COUNT
+    for i in range(SANDBOX_UID_COUNT):
+        uid = SANDBOX_UID_BASE + (start + i) % SANDBOX_UID_COUNT
+        f = open(LOCK_DIR / f"{uid}.lock", "a")
         try:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            os.kill(-1, signal.SIGKILL)  # as this uid: every process of this uid but itself
-        except BaseException:
-            pass
-        os._exit(0)
-    os.waitpid(pid, 0)
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            f.close()
+            continue
+        _claimed[pid] = (uid, f)
+        reap_uid(uid)  # leftovers of a grader that was killed while using this uid
+        return uid
+    raise RuntimeError(f"all {SANDBOX_UID_COUNT} sandbox uids are in use")
+
+
+def uid_pids(uid: int) -> list[int]:
+    """Live processes of uid (zombies are left out: they cannot be killed, and their
+    parent, often init after a kill, reaps them)."""
+    pids = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid != uid:
+                    continue
+                with open(f"/proc/{entry.name}/stat", "rb") as f:
+                    state = f.read().rpartition(b")")[2].split()[0]
+                if state not in (b"Z", b"X"):
+                    pids.append(int(entry.name))
+            except (OSError, IndexError):
+                pass
+    return pids
+
+
+def reap_uid(uid: int, timeout: float = 5.0) -> bool:
+    """SIGKILL every process of a sandbox uid (escaped descendants included) and wait until
+    none is left: the next child of this slot must not find the uid's process budget
+    (RLIMIT_NPROC) used up by the last one's fork bomb. Returns whether none is left."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pids = uid_pids(uid)
+        if not pids:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.01)
 
 
 def prepare_job_dir(job: Path, isolation: Isolation, slot: int) -> None:
@@ -214,11 +269,16 @@ def run_child(
         nproc = limits.nproc if uid is not None else _own_process_count() + limits.nproc
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp", "PYTHONHASHSEED": "0"}
         t0 = time.monotonic()
-        proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=output_file, stderr=subprocess.STDOUT,
-            pass_fds=(result_file.fileno(),), env=env, cwd=root if not isolation.bwrap else "/",
-            start_new_session=True, preexec_fn=_preexec(limits, uid, nproc, not inner_as),
-        )
+        if uid is not None:
+            reap_uid(uid)  # whatever an earlier child of this slot left behind
+        try:
+            proc = subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=output_file, stderr=subprocess.STDOUT,
+                pass_fds=(result_file.fileno(),), env=env, cwd=root if not isolation.bwrap else "/",
+                start_new_session=True, preexec_fn=_preexec(limits, uid, nproc, not inner_as),
+            )
+        except (BlockingIOError, subprocess.SubprocessError) as e:
+            return ChildOutcome(None, False, None, "", time.monotonic() - t0, interpreter, [f"could not start the child: {e!r}"])
         timed_out = False
         try:
             proc.wait(timeout=limits.wall_s)
@@ -229,12 +289,9 @@ def run_child(
                 os.killpg(proc.pid, signal.SIGKILL)  # background processes it left behind
             except (ProcessLookupError, PermissionError):
                 pass
-            if uid is not None and not isolation.bwrap:
-                # Under bwrap the pid namespace dies with bwrap (--die-with-parent) and takes
-                # every descendant with it; kill(-1) as the uid is for the no-bwrap case (and
-                # under bwrap it was seen to hit the next sandbox of the same slot).
-                kill_uid(uid)
             proc.wait()
+            if uid is not None:
+                reap_uid(uid)
         seconds = time.monotonic() - t0
         # Read once, now that the tree is dead: later writes by an escaped process are lost.
         result_file.seek(0)
