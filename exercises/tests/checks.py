@@ -161,7 +161,12 @@ def is_value(mg, x) -> bool:
     return isinstance(x, mg.value.Value)
 
 
+NO_RETURN = "your function returned None: did you forget the return statement?"
+
+
 def datas(mg, xs, what: str, inp: str, cause="return a list of Values (build them with Value ops so gradients can flow)"):
+    if xs is None:
+        raise Bad(message(what, inp, "None", "a list of Value", NO_RETURN))
     if not isinstance(xs, list) or not all(is_value(mg, x) for x in xs):
         raise Bad(message(what, inp, repr(xs)[:200], "a list of Value", cause))
     return [x.data for x in xs]
@@ -293,7 +298,8 @@ def _op_case(mg, task: str, case):
     B = V(mg, b) if b_value else b
     out = attempt(mg, lambda: spec["call"](A, B), label, f"{task}: {spec['symbol']}", OP_CAUSES)
     if not is_value(mg, out):
-        raise Bad(message(f"{task}: the result", label, repr(out), "a new Value", "return Value(data, children, local_grads), not a plain number"))
+        cause = NO_RETURN if out is None else "return Value(data, children, local_grads), not a plain number"
+        raise Bad(message(f"{task}: the result", label, repr(out), "a new Value", cause))
     children = list(out._children)
     if A not in children or (b_value and B not in children):
         raise Bad(
@@ -1051,7 +1057,11 @@ SAMPLING_CAUSES = {
 
 
 def _sample(mg, model, rng, temperature, inp):
-    return attempt(mg, lambda: mg.sampling.sample(model, BOS, rng, temperature), inp, "sample", SAMPLING_CAUSES)
+    out = attempt(mg, lambda: mg.sampling.sample(model, BOS, rng, temperature), inp, "sample", SAMPLING_CAUSES)
+    if not isinstance(out, list) or not all(isinstance(t, int) for t in out):
+        cause = NO_RETURN if out is None else "return the list of drawn token ids (plain ints), without BOS"
+        raise Bad(message("sample: the result", inp, repr(out)[:200], "a list of token ids", cause))
+    return out
 
 
 def _first_then_bos(token_id, pos_id):
