@@ -142,5 +142,8 @@ def test_score_text(x, text):
 def test_every_exporter_module_exists():
     import importlib
 
+    from grader.exporters import DEFAULT_FILE
+
+    assert set(DEFAULT_FILE) == set(EXPORTERS)
     for fmt, module in EXPORTERS.items():
         assert callable(importlib.import_module(f"grader.exporters.{module}").export), fmt

@@ -173,3 +173,37 @@ def test_hostile_submission_cannot_forge_results(autograder):
 ])
 def test_schema_rejects_what_gradescope_would(bad, why):
     assert any(why in e for e in schema_errors(bad)), schema_errors(bad)
+
+
+@pytest.mark.parametrize("plant", ["file", "folder", "link"])
+def test_results_json_replaces_what_a_student_planted(tmp_path, plant):
+    """Whatever a child left at results/results.json (a forged file, a folder, a link to
+    elsewhere), the final write replaces it, and never writes through a link."""
+    results = tmp_path / "results"
+    results.mkdir()
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text(FORGED)
+    dest = results / "results.json"
+    if plant == "file":
+        dest.write_text(FORGED)
+    elif plant == "folder":
+        dest.mkdir()
+        (dest / "x").write_text(FORGED)
+    else:
+        dest.symlink_to(elsewhere)
+    doc = {"score": 1.0, "tests": []}
+    gradescope.write_results(results, doc)
+    assert not dest.is_symlink() and json.loads(dest.read_text()) == doc
+    assert elsewhere.read_text() == FORGED
+
+
+def test_submission_copy_keeps_links_as_links_and_skips_special_files(tmp_path):
+    src = tmp_path / "submission"
+    (src / "microgpt").mkdir(parents=True)
+    (src / "microgpt" / "value.py").write_text("x = 1\n")
+    (src / "nn.py").symlink_to("/etc/passwd")
+    os.mkfifo(src / "pipe")
+    left_out = gradescope.copy_submission(src, tmp_path / "copy")
+    assert (tmp_path / "copy" / "microgpt" / "value.py").read_text() == "x = 1\n"
+    assert (tmp_path / "copy" / "nn.py").is_symlink()  # the grader rejects it, with a reason
+    assert not (tmp_path / "copy" / "pipe").exists() and left_out == ["pipe (not a regular file)"]

@@ -22,6 +22,12 @@ EXPORTERS = {
     "canvas": "canvas",
     "nbgrader": "nbgrader",
 }
+# where `grade.py --export FORMAT` writes, inside the output folder
+DEFAULT_FILE = {
+    "csv": "grades.csv",
+    "canvas": "canvas_import.csv",
+    "nbgrader": "nbgrader_grades.csv",
+}
 
 
 class ExportError(ValueError):
