@@ -904,8 +904,6 @@ def attention_scale(mg, fx):
             cause = "the logits are not scaled: divide q . k by sqrt(head_dim)"
         elif math.isclose(scale, 0.5, rel_tol=1e-6):
             cause = "you multiplied by sqrt(head_dim): divide q . k by it"
-        elif math.isclose(scale, 16**0.5 / 1, rel_tol=1e-6):
-            cause = "you scaled by sqrt(n_embd); the scale is sqrt(head_dim), head_dim = n_embd // n_head"
     return [message("attention: the scale of the logits (values are one-hot, so the output is the weights)", inp, got, want, cause)]
 
 
