@@ -166,16 +166,21 @@ def check(task):
     print(task + ": every public check passes")
 
 
+TRAINED = {}  # the last check_training's model, for the hidden check that re-evaluates it
+
+
 def check_training(steps=1000, num_val=1000, threshold=None):
     """Train your model and check its held-out loss against the pass mark."""
     def train():
         load_microgpt()
         config, train_module, evaluate = (importlib.import_module("microgpt." + m) for m in ("config", "train", "evaluate"))
-        result, _, _ = train_module.run(data=HERE / "data" / "names.txt",
-                                        tc=config.TrainConfig(num_steps=steps, num_val=num_val, num_samples=0))
+        tc = config.TrainConfig(num_steps=steps, num_val=num_val, num_samples=0)
+        result, model, _ = train_module.run(data=HERE / "data" / "names.txt", tc=tc)
+        TRAINED.update(model=model, train_config=tc)
         return result.val_loss, evaluate.VAL_LOSS_THRESHOLD if threshold is None else threshold
 
     loss, threshold = guarded(train)
+    TRAINED["threshold"] = threshold
     if loss is None or not loss <= threshold:
         raise CheckFailed("after %d steps the held-out loss is %s, above the pass mark %s" % (steps, loss, threshold))
     print("held-out loss %.4f after %d steps: at or under the pass mark %s" % (loss, steps, threshold))
@@ -218,6 +223,32 @@ def hidden_check(task_id):
     if result.score < result.max_score:
         raise CheckFailed("hidden checks of %s: %s" % (task_info(task_id).title, result.message))
     print(task_id + ": every hidden check passes")
+
+
+def hidden_check_training():
+    """The held-out loss of the weights check_training produced, computed again by the
+    grader's own forward pass on the reference's held-out names: the reported loss is not trusted."""
+    import math
+    import random
+
+    from grader.heldout import mean_token_loss
+    from grader.reference import DATA, reference
+    from nbchecks import TRAINED, CheckFailed, guarded
+
+    def evaluate():
+        ref, tc, model = reference(), TRAINED["train_config"], TRAINED["model"]
+        docs = ref.data.shuffled(ref.data.load_docs(DATA), random.Random(tc.seed))
+        tokenizer = ref.data.Tokenizer.from_docs(docs)
+        val = docs[len(docs) - min(tc.num_val, len(docs) // 10):]
+        weights = {k: [[float(p.data) for p in row] for row in mat] for k, mat in model.state_dict.items()}
+        c = ref.config.GPTConfig()
+        return mean_token_loss(weights, c.n_layer, c.n_head, c.block_size, [tokenizer.encode(d) for d in val])
+
+    loss = guarded(evaluate)
+    if not (math.isfinite(loss) and loss <= TRAINED["threshold"]):
+        raise CheckFailed("the grader's own evaluation of your trained weights gives a held-out loss of %s, "
+                          "above the pass mark %s" % (loss, TRAINED["threshold"]))
+    print("the grader's own held-out loss: %.4f" % loss)
 '''
 
 
@@ -299,6 +330,12 @@ def train_notebook(n: int, points: float, steps: int, num_val: int, threshold) -
         f"# Task e2e ({points:g} points): train for {steps} steps and check the held-out loss\n"
         "from nbchecks import check_training\n\n"
         f"check_training(steps={steps}, num_val={num_val}, threshold={threshold!r})\n"
+        "### BEGIN HIDDEN TESTS\n"
+        "import os, sys\n"
+        f'sys.path.insert(0, os.environ["{HIDDEN_ENV}"])\n'
+        "from nbhidden import hidden_check_training\n\n"
+        "hidden_check_training()\n"
+        "### END HIDDEN TESTS\n"
     )
     return _notebook([
         _cell("markdown", intro),

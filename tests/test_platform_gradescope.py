@@ -207,3 +207,22 @@ def test_submission_copy_keeps_links_as_links_and_skips_special_files(tmp_path):
     assert (tmp_path / "copy" / "microgpt" / "value.py").read_text() == "x = 1\n"
     assert (tmp_path / "copy" / "nn.py").is_symlink()  # the grader rejects it, with a reason
     assert not (tmp_path / "copy" / "pipe").exists() and left_out == ["pipe (not a regular file)"]
+
+
+def test_grader_failure_still_writes_valid_results(tmp_path, monkeypatch, capsys):
+    """If the engine itself fails, the student gets a schema-valid 0 with a reason, and the
+    instructor the traceback on stdout."""
+    import grader.engine
+
+    def broken(**kwargs):
+        raise RuntimeError("the grader broke")
+
+    monkeypatch.setattr(grader.engine, "grade", broken)
+    monkeypatch.setattr(gradescope, "lock_down", lambda root: None)
+    (tmp_path / "source").mkdir()
+    (tmp_path / "submission").mkdir()
+    doc = gradescope.run(tmp_path)
+    written = json.loads((tmp_path / "results" / "results.json").read_text())
+    assert written == doc and schema_errors(doc) == []
+    assert doc["score"] == 0 and "RuntimeError: the grader broke" in doc["output"]
+    assert "Traceback" in capsys.readouterr().out
