@@ -23,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE = ROOT / "tests" / "mutations" / "catalogue.py"
 SOLUTIONS = ROOT / "solutions" / "microgpt"
+MAX_WORKERS = 8  # each run is a ~40 MB Python; more than this buys little on a big CI machine
 MUTANT_TIMEOUT_S = 120  # a mutant run takes ~1 s; an endless loop in a mutant must not hang the report
 
 
@@ -101,7 +102,7 @@ def run_mutant(mutant: Mutant) -> MutantResult:
 def run_all(mutants: list[Mutant], *, workers: int | None = None) -> list[MutantResult]:
     for m in mutants:
         mutated_source(m)  # a broken patch stops the report before any run
-    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2) as pool:
+    with ThreadPoolExecutor(max_workers=workers or min(MAX_WORKERS, os.cpu_count() or 2)) as pool:
         return list(pool.map(run_mutant, mutants))
 
 
@@ -113,7 +114,7 @@ def failed_tests(results: list[MutantResult]) -> set[str]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("-k", dest="select", default="", help="only the mutants whose name contains this")
-    p.add_argument("--workers", type=int, default=None, help="parallel pytest runs (default: the CPU count)")
+    p.add_argument("--workers", type=int, default=None, help="parallel pytest runs (default: the CPU count, at most 8)")
     p.add_argument("--show", action="store_true", help="print the test output of every mutant not caught or not hinted")
     args = p.parse_args(argv)
     try:
