@@ -147,3 +147,25 @@ def test_every_exporter_module_exists():
     assert set(DEFAULT_FILE) == set(EXPORTERS)
     for fmt, module in EXPORTERS.items():
         assert callable(importlib.import_module(f"grader.exporters.{module}").export), fmt
+
+
+def test_command_line_options_reach_the_exporters(tmp_path):
+    """What grade.py wires: --export canvas/nbgrader/csv with their options, checked before grading."""
+    import argparse
+
+    from grader.exporters import add_arguments, check_arguments, export_requested
+
+    p = argparse.ArgumentParser()
+    add_arguments(p)
+    with pytest.raises(ExportError, match="needs --roster"):
+        check_arguments(p.parse_args(["--export", "canvas", "--assignment", "microgpt"]))
+    with pytest.raises(ExportError, match="cannot read the Canvas roster"):
+        check_arguments(p.parse_args(["--export", "canvas", "--assignment", "x", "--roster", str(tmp_path / "none.csv")]))
+    args = p.parse_args(["--export", "canvas", "--export", "nbgrader", "--export", "csv", "--roster", str(ROSTER),
+                         "--assignment", "microgpt", "--points-possible", "20"])
+    check_arguments(args)
+    (tmp_path / "grades.csv").write_text("student,total\n", encoding="utf-8")
+    reports = export_requested(make_run(RUN.students, out_dir=str(tmp_path)), args)
+    assert [r.path.name for r in reports] == ["canvas_import.csv", "nbgrader_grades.csv", "grades.csv"]
+    assert read(tmp_path / "canvas_import.csv")[2][-1] == "17.5"  # 87.5 of 100 scaled to 20 points
+    assert read(tmp_path / "nbgrader_grades.csv")[1][0] == "microgpt"

@@ -66,3 +66,52 @@ def write_atomically(dest: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# ----- the command-line options, so that grade.py only has to call these three ----------------
+
+MATCH_CHOICES = ("auto", "SIS Login ID", "SIS User ID", "ID")
+
+
+def add_arguments(parser) -> None:
+    """grade.py's --export options."""
+    g = parser.add_argument_group("gradebook exports (written into --out after grading)")
+    g.add_argument("--export", action="append", default=[], choices=list(EXPORTERS), metavar="FORMAT",
+                   help="also write a gradebook: canvas (Canvas's gradebook import: needs --roster and --assignment; "
+                   f"writes {DEFAULT_FILE['canvas']}), nbgrader (nbgrader's grades.csv columns: "
+                   f"{DEFAULT_FILE['nbgrader']}), csv (the kit's grades.csv); repeat for several")
+    g.add_argument("--roster", type=Path, help="Canvas roster: the CSV of Grades > Export > Export Entire Gradebook")
+    g.add_argument("--assignment", help="the assignment's name, as in Canvas (nbgrader: default microgpt)")
+    g.add_argument("--assignment-id", help="the Canvas assignment id (default: from the roster's column named "
+                   "'<assignment> (<id>)'; give it for an assignment the roster does not have yet)")
+    g.add_argument("--points-possible", type=float, help="Canvas points possible; scores are scaled to it (default: "
+                   "the roster's Points Possible for the assignment, else the rubric's 100)")
+    g.add_argument("--match", default="auto", choices=MATCH_CHOICES, help="roster column that student ids are matched "
+                   "with (default auto: Canvas download file names by ID, others by SIS Login ID, SIS User ID, ID, login name)")
+
+
+def _options(fmt: str, args) -> dict:
+    if fmt == "canvas":
+        return dict(roster=args.roster, assignment=args.assignment, assignment_id=args.assignment_id,
+                    points_possible=args.points_possible, match=args.match)
+    if fmt == "nbgrader":
+        return dict(assignment=args.assignment or "microgpt")
+    return {}
+
+
+def check_arguments(args) -> None:
+    """Before grading: refuse an export that would fail afterwards (ExportError says why)."""
+    if "canvas" in args.export:
+        if args.roster is None or not args.assignment:
+            raise ExportError("--export canvas needs --roster ROSTER.csv (Canvas's gradebook export) and --assignment NAME")
+        from .canvas import read_roster
+
+        read_roster(args.roster)
+    if args.points_possible is not None and not args.points_possible > 0:
+        raise ExportError(f"--points-possible must be > 0, got {args.points_possible}")
+
+
+def export_requested(run, args) -> list[ExportReport]:
+    """Write every --export into the run's output folder; return their reports."""
+    return [export(fmt, run, Path(run.out_dir) / DEFAULT_FILE[fmt], **_options(fmt, args))
+            for fmt in dict.fromkeys(args.export)]
