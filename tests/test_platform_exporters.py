@@ -53,7 +53,7 @@ def test_canvas_export_cell_by_cell(tmp_path):
     report = export("canvas", RUN, tmp_path / "canvas.csv", roster=ROSTER, assignment="microgpt", assignment_id=4242)
     assert read(tmp_path / "canvas.csv") == [
         ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "microgpt (4242)"],
-        ["Points Possible", "", "", "", "", "10"],
+        ["    Points Possible", "", "", "", "", "10"],
         ["Doe, Jane", "12345", "S001", "jdoe@uni.example", "Section A", "8.75"],
         ["Lovelace, Ada", "23456", "S002", "alovelace", "Section A", "10"],
         ["Turing, Alan", "34567", "S003", "aturing@uni.example", "Section B", "7"],

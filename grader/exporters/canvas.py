@@ -31,6 +31,7 @@ from . import ExportError, ExportReport, score_text, write_atomically
 ID_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 MATCH_COLUMNS = ("SIS Login ID", "SIS User ID", "ID")
 POINTS_POSSIBLE = "Points Possible"
+POINTS_POSSIBLE_CELL = "    Points Possible"  # as Canvas's own export writes it (its import matches the words)
 CANVAS_FILE_ID = re.compile(r"_(\d+)$")  # the Canvas user id that the grader keeps in the student id
 
 
@@ -157,7 +158,7 @@ def export(run, dest: Path, *, roster, assignment: str, assignment_id=None, poin
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(list(ID_COLUMNS) + [column])
-    w.writerow([POINTS_POSSIBLE, "", "", "", "", score_text(points_possible)])
+    w.writerow([POINTS_POSSIBLE_CELL, "", "", "", "", score_text(points_possible)])
     for i, row in enumerate(rows):
         w.writerow([row[c] for c in ID_COLUMNS] + [cells.get(i, "")])
     write_atomically(dest, out.getvalue())
