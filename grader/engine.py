@@ -28,6 +28,9 @@ from .tasks import TASKS
 GRADER_VERSION = "1.0"
 GRADER_DIR = Path(__file__).resolve().parent
 CHILD_FILES = ("child.py", "probes.py")
+# the grader's files whose change can change a score (exporters and CLIs cannot)
+GRADING_MODULES = ("checks", "child", "e2e", "engine", "heldout", "probes", "reference", "results",
+                   "rubric", "sandbox", "staging", "submissions", "tasks")
 # Which trusted modules a task's child gets besides the student's file: what that module imports.
 MODULE_DEPS = {
     "value": ("value",),
@@ -74,7 +77,8 @@ class Context:
 def grader_hash() -> str:
     """The grader's own code is part of every cache key: a changed check regrades everyone."""
     h = hashlib.sha256(GRADER_VERSION.encode())
-    for p in sorted(GRADER_DIR.glob("*.py")) + [DEFAULT_RUBRIC] + sorted(REFERENCE_DIR.glob("*.py")):
+    own = [GRADER_DIR / f"{m}.py" for m in GRADING_MODULES]
+    for p in own + [DEFAULT_RUBRIC] + sorted(REFERENCE_DIR.glob("*.py")) + [DATA]:
         h.update(p.name.encode() + p.read_bytes())
     return h.hexdigest()
 
