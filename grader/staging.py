@@ -60,11 +60,11 @@ def select(sub: Submission) -> Staged:
         e = candidates[0]
         for other in candidates[1:]:
             ignored.append(other.path)
-        if e.kind != "file" or e.data is None:
-            staged.status[m] = f"{e.path} was rejected: it is a {e.kind}, not a regular file of at most {MAX_FILE_BYTES // 1024} KB"
-            continue
-        if len(e.data) > MAX_FILE_BYTES:
+        if e.kind == "too big" or (e.data is not None and len(e.data) > MAX_FILE_BYTES):
             staged.status[m] = f"{e.path} was rejected: larger than {MAX_FILE_BYTES // 1024} KB"
+            continue
+        if e.kind != "file" or e.data is None:
+            staged.status[m] = f"{e.path} was rejected: it is a {e.kind}, not a regular file"
             continue
         staged.hashes[f"{m}.py"] = hashlib.sha256(e.data).hexdigest()
         try:
