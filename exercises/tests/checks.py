@@ -806,11 +806,14 @@ def _attn_inputs(mg, case):
     return n_head, Vs(mg, q), Vs(mg, k), Vs(mg, v), [Vs(mg, r) for r in keys], [Vs(mg, r) for r in values]
 
 
+ATTN_FLAT = "return one flat list of n_embd Values, the heads' outputs concatenated (x_attn.extend(head_out), not append)"
+
+
 def _attention(mg, label, case):
     n_head, q, k, v, keys, values = _attn_inputs(mg, case)
     inp = f"attention(q={fmt(case[1])}, k={fmt(case[2])}, v={fmt(case[3])}, keys={fmt(case[4])}, values={fmt(case[5])}, n_head={n_head})"
     out = attempt(mg, lambda: mg.attention.attention(q, k, v, keys, values, n_head), inp, f"attention ({label})", ATTN_CAUSES)
-    return datas(mg, out, "attention: the result", inp), inp
+    return datas(mg, out, "attention: the result", inp, ATTN_FLAT), inp
 
 
 # First of the attention checks, so that state kept by a wrong solution starts empty.
@@ -820,7 +823,8 @@ def attention_causal(mg, fx):
     def run(seqs):
         keys, values, outs = [], [], []
         for q, k, v in seqs:
-            outs.append([o.data for o in mg.attention.attention(Vs(mg, q), Vs(mg, k), Vs(mg, v), keys, values, 2)])
+            out = mg.attention.attention(Vs(mg, q), Vs(mg, k), Vs(mg, v), keys, values, 2)
+            outs.append(datas(mg, out, "attention: the result", "a sequence of positions, n_head=2", ATTN_FLAT))
         return outs
 
     seq = [([0.1, 0.2, 0.3, 0.4], [0.5, -0.5, 1.0, 0.0], [1.0, 2.0, 3.0, 4.0]), ([1.0, -1.0, 0.5, 0.5], [0.2, 0.1, -0.3, 0.7], [-1.0, 0.5, 0.0, 2.0])]
@@ -873,7 +877,7 @@ def attention_single(mg, fx):
     Q, K, Vv = Vs(mg, q), Vs(mg, k), Vs(mg, v)
     inp = f"attention(q={fmt(q)}, k={fmt(k)}, v={fmt(v)}, keys=[], values=[], n_head=2)"
     out = attempt(mg, lambda: mg.attention.attention(Q, K, Vv, keys, values, 2), inp, "attention: empty cache", ATTN_CAUSES)
-    got = datas(mg, out, "attention: the result", inp)
+    got = datas(mg, out, "attention: the result", inp, ATTN_FLAT)
     failures = []
     if not close(got, v, 1e-12, 1e-12):
         failures.append(message("attention over a single position must return that position's value vector", inp, got, v, "softmax over one position is [1.0], so each head returns its slice of v: append k and v to the cache first, then attend over the whole cache"))
@@ -890,7 +894,7 @@ def attention_scale(mg, fx):
     inp = f"attention(q={fmt(q)}, k={fmt(k1)}, v={fmt(v1)}, keys=[{fmt(k0)}], values=[{fmt(v0)}], n_head=1)"
     keys, values = [Vs(mg, k0)], [Vs(mg, v0)]
     out = attempt(mg, lambda: mg.attention.attention(Vs(mg, q), Vs(mg, k1), Vs(mg, v1), keys, values, 1), inp, "attention: scale", ATTN_CAUSES)
-    got = datas(mg, out, "attention: the result", inp)
+    got = datas(mg, out, "attention: the result", inp, ATTN_FLAT)
     w1 = 1 / (1 + math.exp(-2.0))  # q.k1 = 4, / sqrt(4) = 2; q.k0 = 0
     want = [1 - w1, w1, 0.0, 0.0]
     if close(got, want, 1e-9, 1e-12):
@@ -944,9 +948,7 @@ def _adam_float(variant=None):
             m[i] = b1 * m[i] + (1 - b1) * g[i]
             v[i] = b2 * v[i] + (1 - b2) * g[i] ** 2
             mh, vh = (m[i], v[i]) if variant == "nobias" else (m[i] / (1 - b1 ** (step + 1)), v[i] / (1 - b2 ** (step + 1)))
-            if variant == "eps_in_sqrt":
-                p[i] -= lr_t * mh / (vh + eps) ** 0.5
-            elif variant == "plus":
+            if variant == "plus":
                 p[i] += lr_t * mh / (vh**0.5 + eps)
             else:
                 p[i] -= lr_t * mh / (vh**0.5 + eps)
@@ -1103,28 +1105,35 @@ CHI2_4DOF_999 = 18.467
 CHI2_N = 2000
 
 
+def _expected_counts(temperature):
+    e = [math.exp(x / temperature) for x in FIRST_LOGITS]
+    return [CHI2_N * x / sum(e) for x in e]
+
+
+def _chi2(counts, temperature):
+    """Pearson's chi-square of the first-token counts against softmax(FIRST_LOGITS / temperature)."""
+    return sum((c - x) ** 2 / x for c, x in zip(counts, _expected_counts(temperature)))
+
+
 @check("sampling", "temperature_distribution")
 def sampling_distribution(mg, fx):
     """At temperatures 1 and 2 the first token follows softmax(logits / T) (chi-square, 2,000 draws)."""
     failures = []
     for temperature, seed in ((1.0, 11), (2.0, 12)):
         counts, inp = _first_tokens(mg, temperature, CHI2_N, seed)
-        e = [math.exp(x / temperature) for x in FIRST_LOGITS]
-        expected = [CHI2_N * x / sum(e) for x in e]
-        chi2 = sum((c - x) ** 2 / x for c, x in zip(counts, expected))
+        expected = _expected_counts(temperature)
+        chi2 = _chi2(counts, temperature)
         if chi2 <= CHI2_4DOF_999:
             continue
         top = max(range(VOCAB), key=lambda j: FIRST_LOGITS[j])
         if counts[top] == CHI2_N:
             cause = "you always pick the most likely token: draw at random with rng.choices(range(vocab_size), weights=[p.data for p in probs])[0]"
+        elif temperature != 1.0 and _chi2(counts, 1.0) <= CHI2_4DOF_999:
+            cause = "the temperature had no effect: divide the logits (not the probabilities) by temperature before softmax"
+        elif temperature != 1.0 and _chi2(counts, 1 / temperature) <= CHI2_4DOF_999:
+            cause = "you multiplied the logits by temperature: divide them, softmax([logit / temperature for logit in logits])"
         else:
-            e1 = [math.exp(x) for x in FIRST_LOGITS]
-            chi2_t1 = sum((c - CHI2_N * x / sum(e1)) ** 2 / (CHI2_N * x / sum(e1)) for c, x in zip(counts, e1))
-            cause = (
-                "the temperature had no effect: divide the logits (not the probabilities) by temperature before softmax"
-                if temperature != 1.0 and chi2_t1 <= CHI2_4DOF_999
-                else "probs = softmax([logit / temperature for logit in logits]); draw with rng.choices(range(vocab_size), weights=[p.data for p in probs])[0]"
-            )
+            cause = "probs = softmax([logit / temperature for logit in logits]); draw with rng.choices(range(vocab_size), weights=[p.data for p in probs])[0]"
         failures.append(message(f"sampling: the first token's distribution at temperature {temperature} (chi-square {chi2:.1f} > {CHI2_4DOF_999})", inp, f"counts {counts}", f"about {fmt([round(x, 1) for x in expected])}", cause))
     return failures
 
@@ -1136,7 +1145,7 @@ def sampling_argmax(mg, fx):
     top = max(range(VOCAB), key=lambda j: FIRST_LOGITS[j])
     if counts[top] == 200:
         return []
-    return [message("sampling: temperature 0.01 must pick the argmax every time", inp, f"counts {counts}", f"all 200 draws token {top}", "the temperature had no effect: divide the logits (not the probabilities) by temperature before softmax, so a small temperature sharpens the distribution")]
+    return [message("sampling: temperature 0.01 must pick the argmax every time", inp, f"counts {counts}", f"all 200 draws token {top}", "the temperature did not sharpen the distribution: divide the logits (not the probabilities) by temperature before softmax, so a small temperature sharpens it")]
 
 
 @check("sampling", "stops_at_bos")
