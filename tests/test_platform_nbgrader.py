@@ -171,3 +171,19 @@ def test_grader_grades_the_submitted_tree_directly(course):
     staged = select(subs["bob"])
     assert all(staged.status[m] == OK for m in ("value", "nn", "attention", "adam", "sampling")), staged.status
     assert BUGGY_EXP_LINE in staged.sources["value"] and "%%writefile" not in staged.sources["value"]
+
+
+def test_grader_scores_the_submitted_notebooks(course, tmp_path):
+    """The kit's grader, with its sandbox, on nbgrader's submitted/ tree: alice full marks,
+    bob's wrong exp gradient charged once (to value_exp only: each task graded in isolation)."""
+    from grader.engine import grade
+
+    run = grade(submissions=course / "submitted", out_dir=tmp_path / "out", seed=3, workers=1, steps=STEPS,
+                e2e_threshold=THRESHOLD, use_cache=False)
+    by_student = {s.student: {r.task: r for r in s.results} for s in run.students}
+    rubric = load_rubric()
+    assert {t: r.score for t, r in by_student["alice"].items()} == rubric
+    bob = by_student["bob"]
+    assert 0 < bob["value_exp"].score < rubric["value_exp"]
+    assert all(bob[t].score == rubric[t] for t in rubric if t not in ("value_exp", "e2e")), {
+        t: r.message for t, r in bob.items() if r.score != rubric[t]}
