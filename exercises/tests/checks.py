@@ -806,7 +806,7 @@ def _attn_inputs(mg, case):
     return n_head, Vs(mg, q), Vs(mg, k), Vs(mg, v), [Vs(mg, r) for r in keys], [Vs(mg, r) for r in values]
 
 
-ATTN_FLAT = "return one flat list of n_embd Values, the heads' outputs concatenated (x_attn.extend(head_out), not append)"
+ATTN_FLAT = "return one flat list of n_embd Values, the heads' outputs concatenated: extend the list with each head's output, do not append it as a sublist"
 
 
 def _attention(mg, label, case):

@@ -137,7 +137,7 @@ MUTANTS = [
          hint="head(s) [1] differ"),
     dict(name="attention_appends_heads_unflattened", file="attention.py",
          patches=[("x_attn.extend(head_out)", "x_attn.append(head_out)")],
-         hint="x_attn.extend(head_out), not append"),
+         hint="do not append it as a sublist"),
     dict(name="attention_appends_after_attending", file="attention.py",
          patches=[("    keys.append(k)\n    values.append(v)\n", ""),
                   ("    return x_attn", "    keys.append(k)\n    values.append(v)\n    return x_attn")],
