@@ -20,6 +20,10 @@ def mean_token_loss(model: GPT, docs_tokens: list[list[int]]) -> float:
     return total / count
 
 
-# Pass mark for the held-out loss after the default 1,000 steps (see the README's seed table).
-# PROVISIONAL: being measured over 10 seeds; the final value will be set from that table.
-VAL_LOSS_THRESHOLD = 2.50
+# Pass mark for the held-out loss after the default 1,000 steps. Over seeds 0-9 the reference
+# scores 2.337-2.399 (mean 2.367, sd 0.017; the README's table, solutions/seed_table.py).
+# 2.45 sits 0.05 (3 sd) above the worst seed and 5 sd above the mean, so a correct
+# implementation passes on any seed, while a model no better than a table of letter
+# frequencies (2.82 on names.txt) or of letter pairs (2.45, measured on its own training
+# data) does not pass. The issue caps it at 2.50.
+VAL_LOSS_THRESHOLD = 2.45
