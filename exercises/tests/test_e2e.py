@@ -15,7 +15,7 @@ def unit_failures(microgpt) -> list[str]:
         try:
             if check_task(microgpt, task):
                 failing.append(task)
-        except NotImplementedError:
+        except Exception:  # a stub, or a crash the unit test of that task reports in full
             failing.append(task)
     return failing
 
