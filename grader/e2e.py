@@ -3,9 +3,13 @@ the weights; the grader computes the held-out loss itself and scores it against 
 reference's pass threshold (full marks at or under it, linear down to no learning)."""
 from __future__ import annotations
 
+import json
 import math
 import random
+import subprocess
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
 
 from . import heldout
 from .checks import ProtocolError, parse_result
@@ -81,7 +85,24 @@ def _weights(doc: dict, config) -> dict:
     return out
 
 
-def evaluate(raw: bytes, points: float, pass_loss: float, val: HeldOut, steps: int) -> CheckResult:
+def held_out_loss(weights: dict, config, val: HeldOut, pypy: Optional[str] = None) -> float:
+    """heldout.mean_token_loss, run by pypy3 when given (3x faster; trusted code on weights
+    already checked to be plain floats), else in this process."""
+    if pypy:
+        doc = {"weights": weights, "n_layer": config.n_layer, "n_head": config.n_head,
+               "block_size": config.block_size, "docs_tokens": val.docs_tokens}
+        try:
+            out = subprocess.run([pypy, "-I", str(Path(heldout.__file__)), ], input=json.dumps(doc), capture_output=True,
+                                 text=True, timeout=600)
+            if out.returncode == 0:
+                loss = json.loads(out.stdout)
+                return math.nan if loss is None else float(loss)
+        except (OSError, subprocess.TimeoutExpired, ValueError):
+            pass
+    return heldout.mean_token_loss(weights, config.n_layer, config.n_head, config.block_size, val.docs_tokens)
+
+
+def evaluate(raw: bytes, points: float, pass_loss: float, val: HeldOut, steps: int, pypy: Optional[str] = None) -> CheckResult:
     """Score a child's e2e result; never raises on what a child sent."""
     ref = reference()
     config = ref.config.GPTConfig(vocab_size=len(val.uchars) + 1)
@@ -96,7 +117,7 @@ def evaluate(raw: bytes, points: float, pass_loss: float, val: HeldOut, steps: i
         done = doc.get("steps_done") if type(doc.get("steps_done")) is int else 0
     except ProtocolError as e:
         return CheckResult("e2e", 0.0, points, ERROR, f"the training result could not be accepted: {e}")
-    loss = heldout.mean_token_loss(weights, config.n_layer, config.n_head, config.block_size, val.docs_tokens)
+    loss = held_out_loss(weights, config, val, pypy)
     score, message = score_loss(loss, points, pass_loss)
     message = f"trained {done} of {steps} steps" + (f" ({stopped})" if stopped else "") + f"; {message}"
     status = PASSED if score == points else (PARTIAL if score > 0 else FAILED)

@@ -176,7 +176,7 @@ def grade_e2e(ctx: Context, staged: Staged, task_results: list, slot: int) -> Ch
         result = _failure(E2E, points, outcome, limits)
     else:
         t0 = time.monotonic()
-        result = e2e.evaluate(outcome.result, points, ctx.pass_loss, ctx.held_out, s.steps)
+        result = e2e.evaluate(outcome.result, points, ctx.pass_loss, ctx.held_out, s.steps, ctx.isolation.pypy)
         ctx.stage_seconds["evaluate"] = ctx.stage_seconds.get("evaluate", 0) + time.monotonic() - t0
     if notes:
         result.message = "; ".join(notes) + "\n" + result.message
@@ -232,6 +232,21 @@ def _previous_seed(out_dir: Path) -> Optional[int]:
         return None
 
 
+def make_context(
+    *, seed: int, steps: int = 1000, e2e_timeout: float = 600.0, task_timeout: float = 20.0,
+    e2e_threshold: Optional[float] = None, run_e2e: bool = True, rubric: str | Path = DEFAULT_RUBRIC,
+    use_bwrap: bool = True, use_pypy: bool = True,
+) -> Context:
+    """What grading needs once per run: the isolation found here, the inputs drawn from the
+    seed and the reference's outputs on them, the held-out names and the pass mark."""
+    settings = Settings(seed, steps, e2e_timeout, task_timeout, e2e_threshold, e2e=run_e2e)
+    isolation = sandbox.detect(hidden=str(REFERENCE_DIR), use_bwrap=use_bwrap, use_pypy=use_pypy)
+    inputs = {task.id: checks.make_inputs(task.id, seed) for task in TASKS}
+    expected = {task.id: checks.expected_outputs(task.id, inputs[task.id]) for task in TASKS}
+    pass_loss = e2e.threshold() if e2e_threshold is None else e2e_threshold
+    return Context(settings, load_rubric(rubric), isolation, inputs, expected, e2e.held_out(seed), pass_loss)
+
+
 def grade(
     *,
     submissions: str | Path,
@@ -260,18 +275,14 @@ def grade(
         seed = _previous_seed(out_dir)
     if seed is None:
         seed = random.SystemRandom().randrange(2**31)
-    settings = Settings(seed, steps, e2e_timeout, task_timeout, e2e_threshold, e2e=run_e2e)
-    subs = find_submissions(submissions)
-    stage_seconds = {"detect": 0.0, "stage": 0.0, "reference": 0.0, "tasks": 0.0, "e2e": 0.0, "evaluate": 0.0, "write": 0.0}
+    resolved_out = out_dir.resolve()
+    subs = [s for s in find_submissions(submissions) if resolved_out not in [Path(s.source).resolve(), *Path(s.source).resolve().parents]]
+    stage_seconds = {"setup": 0.0, "stage": 0.0, "tasks": 0.0, "e2e": 0.0, "evaluate": 0.0, "write": 0.0}
     t = time.monotonic()
-    isolation = sandbox.detect(hidden=str(REFERENCE_DIR), use_bwrap=use_bwrap, use_pypy=use_pypy)
-    stage_seconds["detect"] = time.monotonic() - t
-    t = time.monotonic()
-    inputs = {task.id: checks.make_inputs(task.id, seed) for task in TASKS}
-    expected = {task.id: checks.expected_outputs(task.id, inputs[task.id]) for task in TASKS}
-    pass_loss = e2e.threshold() if e2e_threshold is None else e2e_threshold
-    ctx = Context(settings, points, isolation, inputs, expected, e2e.held_out(seed), pass_loss)
-    stage_seconds["reference"] = time.monotonic() - t
+    ctx = make_context(seed=seed, steps=steps, e2e_timeout=e2e_timeout, task_timeout=task_timeout,
+                       e2e_threshold=e2e_threshold, run_e2e=run_e2e, rubric=rubric, use_bwrap=use_bwrap, use_pypy=use_pypy)
+    settings, isolation, pass_loss = ctx.settings, ctx.isolation, ctx.pass_loss
+    stage_seconds["setup"] = time.monotonic() - t
     ghash = grader_hash()
     cache_dir = out_dir / ".cache"
     cache_dir.mkdir(exist_ok=True)

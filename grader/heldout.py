@@ -3,7 +3,9 @@ architecture's forward pass on plain floats (no gradient graph, so it is cheap).
 child reports is never used."""
 from __future__ import annotations
 
+import json
 import math
+import sys
 
 
 def _linear(x, w):
@@ -69,3 +71,15 @@ def mean_token_loss(weights: dict, n_layer: int, n_head: int, block_size: int, d
     except (OverflowError, ValueError, ZeroDivisionError):
         return math.nan
     return total / count if count else math.nan
+
+
+def main() -> None:
+    """`pypy3 -I heldout.py < {"weights", "n_layer", "n_head", "block_size", "docs_tokens"}`:
+    the same computation in a faster interpreter; prints the loss as JSON."""
+    doc = json.load(sys.stdin)
+    loss = mean_token_loss(doc["weights"], doc["n_layer"], doc["n_head"], doc["block_size"], doc["docs_tokens"])
+    print(json.dumps(loss if math.isfinite(loss) else None))
+
+
+if __name__ == "__main__":
+    main()
