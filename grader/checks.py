@@ -34,11 +34,14 @@ class Check:
     hint: str = ""
 
 
-def _op_checks(formula: str, grad_hint: str) -> list[Check]:
+def _op_checks(formula: str, grad_hint: str, gradient: str = "the local gradient(s), through the reference backward()") -> list[Check]:
     return [
         Check("forward", f"the value of {formula}", hint=f"the forward value should be {formula}"),
-        Check("gradient", "the local gradient(s), through the reference backward()", hint=grad_hint),
+        Check("gradient", gradient, hint=grad_hint),
     ]
+
+
+NN_GRADIENT = "the gradients of sum_i c_i * out_i with respect to every input (reference Value and backward)"
 
 
 CHECKS = {
@@ -56,10 +59,10 @@ CHECKS = {
         Check("deep", "gradients of a chain of 1,500 operations", 1,
               hint="a recursive topological sort overflows Python's recursion limit on deep graphs: use an explicit stack"),
     ],
-    "linear": _op_checks("w @ x", "the gradients come from Value ops; check the shape (nout, nin) and use sum() over w[o][i] * x[i]"),
-    "softmax": _op_checks("exp(x_i - max) / sum_j exp(x_j - max)", "build it from Value ops (exp, sum, division) so that gradients flow")
+    "linear": _op_checks("w @ x", "the gradients come from Value ops; check the shape (nout, nin) and use sum() over w[o][i] * x[i]", NN_GRADIENT),
+    "softmax": _op_checks("exp(x_i - max) / sum_j exp(x_j - max)", "build it from Value ops (exp, sum, division) so that gradients flow", NN_GRADIENT)
     + [Check("large", "logits of size 1000 (forward and gradient)", hint="subtract max(x) (a plain float) before exp(): exp(1000) overflows and exp(-1000) underflows to 0")],
-    "rmsnorm": _op_checks("x_i * (mean(x**2) + 1e-5) ** -0.5", "the mean is over len(x) entries, and 1e-5 goes inside the power"),
+    "rmsnorm": _op_checks("x_i * (mean(x**2) + 1e-5) ** -0.5", "the mean is over len(x) entries, and 1e-5 goes inside the power", NN_GRADIENT),
     "attention": [
         Check("forward", "the output for 1, 2 and 4 heads with 0 to 3 cached positions", 2,
               hint="per head: slice [h*head_dim, (h+1)*head_dim), scale by 1/sqrt(head_dim), softmax over all cached positions"),
