@@ -135,3 +135,22 @@ def test_reference_passes_the_real_default(tmp_path):
     e2e = next(r for r in s.results if r.task == "e2e")
     assert s.total == 100, e2e.message
     assert "trained 1000 of 1000 steps" in e2e.message
+
+
+def test_training_falls_back_to_cpython_when_pypy_fails(tmp_path):
+    """Is a package that PyPy 3.9 cannot run (3.10 syntax) trained under CPython instead?"""
+    from grader import sandbox
+    from grader.reference import REFERENCE_DIR
+
+    if not sandbox.detect(hidden=str(REFERENCE_DIR)).pypy:
+        pytest.skip("pypy3 is not installed")
+    d = tmp_path / "subs" / "modern" / "microgpt"
+    shutil.copytree(SAMPLES / "reference" / "microgpt", d)
+    src = (d / "value.py").read_text()
+    modern = "\n\ndef describe(x):\n    match x:  # Python 3.10 syntax: a SyntaxError under PyPy 3.9\n        case _:\n            return str(x)\n"
+    (d / "value.py").write_text(src + modern)
+    run = grade(submissions=tmp_path / "subs", out_dir=tmp_path / "out", seed=5, workers=1, steps=10, e2e_threshold=3.2)
+    e2e = next(r for r in run.students[0].results if r.task == "e2e")
+    assert "pypy3 failed" in e2e.message and "retried with python" in e2e.message, e2e.message
+    assert "pypy" not in e2e.interpreter and "trained 10 of 10 steps" in e2e.message
+    assert run.students[0].total - e2e.score == 70
