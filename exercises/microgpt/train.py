@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import random
 import sys
@@ -22,7 +21,7 @@ from .evaluate import mean_token_loss
 from .model import GPT
 from .progress import ProgressBar
 from .sampling import sample
-from .value import cyclic_gc_paused
+from .graph_memory import graph_gc
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "data" / "names.txt"
 
@@ -61,10 +60,10 @@ def train(
     """Step s trains on docs_tokens[s % len(docs_tokens)], as microgpt does."""
     optimizer = Adam(model.params, tc.learning_rate, tc.beta1, tc.beta2, tc.eps_adam)
     losses = []
-    with cyclic_gc_paused():
+    with graph_gc() as collect:
         for step in range(tc.num_steps):
             losses.append(train_step(model, optimizer, docs_tokens[step % len(docs_tokens)], step, tc.num_steps))
-            gc.collect(0)
+            collect()
             if on_step:
                 on_step(step + 1, losses[-1])
     return losses
