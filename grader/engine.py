@@ -180,6 +180,13 @@ def grade_e2e(ctx: Context, staged: Staged, task_results: list, slot: int) -> Ch
         ctx.stage_seconds["evaluate"] = ctx.stage_seconds.get("evaluate", 0) + time.monotonic() - t0
     if notes:
         result.message = "; ".join(notes) + "\n" + result.message
+    if result.status not in ("passed", SKIPPED):
+        partial = [r.task for r in task_results if r.task in e2e.TRAINING_TASKS and r.score < r.max_score]
+        result.message += (
+            f"\nlikely cause: {', '.join(partial)}, which did not pass every check above" if partial else
+            "\nlikely cause: every piece passes its checks alone, so look at what they share across calls "
+            "(state kept in globals, inputs modified in place)"
+        )
     result.seconds, result.interpreter, result.output = outcome.seconds, outcome.interpreter, outcome.output
     return result
 

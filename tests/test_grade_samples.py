@@ -26,7 +26,7 @@ QUICK = dict(seed=1, steps=50, e2e_threshold=2.8)
 # student -> (total, {task: score} for the tasks that lose points, phrases its feedback must hold)
 EXPECTED = {
     "reference": (100.0, {}, []),
-    "wrong_gradient": (68.0, {"value_mul": 2.0, "e2e": 0.0}, ["value_mul", "got -0.2998", "the *other* factor", "did not learn"]),
+    "wrong_gradient": (68.0, {"value_mul": 2.0, "e2e": 0.0}, ["value_mul", "got -0.2998", "the *other* factor", "did not learn", "likely cause: value_mul"]),
     "unstable_softmax": (98.0, {"softmax": 4.0}, ["OverflowError", "subtract max(x)"]),
     "unimplemented": (94.0, {"sampling": 0.0}, ["NotImplementedError", "Task sampling: implement sample"]),
     "hostile": (61.0, {"value_log": 0.0, "rmsnorm": 0.0, "e2e": 0.0},
