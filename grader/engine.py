@@ -326,7 +326,10 @@ def grade(
         for sub, staged, key in pending:
             progress["running"] = 1
             ctx.stage_seconds.clear()
-            res = grade_submission(ctx, sub, staged, 0)
+            try:
+                res = grade_submission(ctx, sub, staged, 0)
+            except Exception as e:  # a grader bug on one submission must not lose the batch
+                res = _crashed(sub, e, points)
             progress["running"] = 0
             finished(res, key, ctx.stage_seconds)
     elif pending:

@@ -47,8 +47,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         prog="python grader/grade.py", description=__doc__.split("\n\n")[0],
         epilog="\n\n".join(__doc__.split("\n\n")[1:]), formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("submissions", type=Path, help="the submissions folder (any layout above), or one .zip")
-    p.add_argument("--out", type=Path, required=True, help="output folder: grades.csv, results.json, feedback/, .cache/")
+    p.add_argument("submissions", type=Path, nargs="?", help="the submissions folder (any layout above), or one .zip")
+    p.add_argument("--out", type=Path, help="output folder: grades.csv, results.json, feedback/, .cache/ (required)")
+    p.add_argument("--isolation", action="store_true", help="only print the isolation children would get here, and exit")
     p.add_argument("--seed", type=int, help="run seed for the hidden inputs and training (default: the seed of the "
                    "previous run in --out, else a fresh random one; printed and recorded)")
     p.add_argument("--workers", type=positive_int, help="submissions graded in parallel (default: the number of cores)")
@@ -64,7 +65,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--no-e2e", action="store_true", help="skip the end-to-end training run (the e2e points are then 0)")
     p.add_argument("--no-cache", action="store_true", help="regrade every submission, ignoring OUT/.cache")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if not args.isolation and (args.submissions is None or args.out is None):
+        p.error("SUBMISSIONS and --out are required")
+    return args
 
 
 class Progress:
@@ -99,6 +103,14 @@ class Progress:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.isolation:
+        from grader import sandbox
+        from grader.reference import REFERENCE_DIR
+
+        iso = sandbox.detect(hidden=str(REFERENCE_DIR), use_bwrap=not args.no_bwrap, use_pypy=not args.no_pypy)
+        print(f"isolation: {iso.name}" + "".join(f"; {n}" for n in iso.notes))
+        print(f"task checks run under {iso.cpython}; training under {iso.pypy or iso.cpython}")
+        return 0
     try:
         run = grade(
             submissions=args.submissions, out_dir=args.out, seed=args.seed, workers=args.workers,
