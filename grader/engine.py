@@ -232,11 +232,15 @@ def _cache_key(staged: Staged, student: str, settings: Settings, rubric: dict, g
 
 
 def _previous_seed(out_dir: Path) -> Optional[int]:
-    try:
-        seed = json.loads((out_dir / "results.json").read_text())["seed"]
-        return seed if type(seed) is int else None
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    """The seed of the last run into out_dir, finished (results.json) or killed (.cache/_run.json)."""
+    for path in (out_dir / "results.json", out_dir / ".cache" / "_run.json"):
+        try:
+            seed = json.loads(path.read_text())["seed"]
+            if type(seed) is int:
+                return seed
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    return None
 
 
 def make_context(
@@ -293,6 +297,7 @@ def grade(
     ghash = grader_hash()
     cache_dir = out_dir / ".cache"
     cache_dir.mkdir(exist_ok=True)
+    outputs.atomic_write(cache_dir / "_run.json", json.dumps({"seed": seed}))  # a killed run resumes with it
     t = time.monotonic()
     staged_all = [select(s) for s in subs]
     stage_seconds["stage"] = time.monotonic() - t

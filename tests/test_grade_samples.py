@@ -154,3 +154,32 @@ def test_training_falls_back_to_cpython_when_pypy_fails(tmp_path):
     assert "pypy3 failed" in e2e.message and "retried with python" in e2e.message, e2e.message
     assert "pypy" not in e2e.interpreter and "trained 10 of 10 steps" in e2e.message
     assert run.students[0].total - e2e.score == 70
+
+
+def test_killed_run_resumes_without_regrading_finished_students(tmp_path):
+    """Does a grader killed mid-run leave no torn file, and does the next run reuse what was
+    finished (the cache entries written so far)?"""
+    import os
+    import signal
+
+    subs = tmp_path / "subs"
+    for i in range(4):
+        shutil.copytree(SAMPLES / "reference", subs / f"s{i}")
+    out = tmp_path / "out"
+    cmd = [sys.executable, str(ROOT / "grader" / "grade.py"), str(subs), "--out", str(out), "--seed", "9",
+           "--no-e2e", "--workers", "1", "--quiet"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list((out / ".cache").glob("s[0-9].json"))) < 2:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = {p.stem for p in (out / ".cache").glob("*.json")} - {"_run"}
+    assert 2 <= len(finished) < 4
+    for p in (out / ".cache").glob("*.json"):
+        json.loads(p.read_text())  # complete, never torn
+    assert not list(out.glob("**/*.tmp"))
+    run = grade(submissions=subs, out_dir=out, workers=1, run_e2e=False)  # no --seed: the killed run's
+    assert run.seed == 9
+    assert {s.student for s in run.students if s.cached} == finished
+    assert all(s.total == 70 for s in run.students)
