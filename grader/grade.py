@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python grader/grade.py` from anywhere
 
+from grader import exporters  # noqa: E402
 from grader.engine import grade  # noqa: E402
 from grader.outputs import summary_table  # noqa: E402
 from grader.rubric import DEFAULT_RUBRIC, RubricError  # noqa: E402
@@ -65,6 +66,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--no-e2e", action="store_true", help="skip the end-to-end training run (the e2e points are then 0)")
     p.add_argument("--no-cache", action="store_true", help="regrade every submission, ignoring OUT/.cache")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    exporters.add_arguments(p)
     args = p.parse_args(argv)
     if not args.isolation and (args.submissions is None or args.out is None):
         p.error("SUBMISSIONS and --out are required")
@@ -112,13 +114,15 @@ def main(argv=None) -> int:
         print(f"task checks run under {iso.cpython}; training under {iso.pypy or iso.cpython}")
         return 0
     try:
+        exporters.check_arguments(args)
         run = grade(
             submissions=args.submissions, out_dir=args.out, seed=args.seed, workers=args.workers,
             rubric=args.rubric, steps=args.steps, e2e_timeout=args.e2e_timeout, task_timeout=args.task_timeout,
             e2e_threshold=args.e2e_threshold, use_bwrap=not args.no_bwrap, use_pypy=not args.no_pypy,
             use_cache=not args.no_cache, run_e2e=not args.no_e2e, on_progress=Progress(args.quiet),
         )
-    except (FileNotFoundError, ValueError, RubricError, RuntimeError) as e:
+        reports = exporters.export_requested(run, args)
+    except (FileNotFoundError, ValueError, RubricError, RuntimeError) as e:  # ExportError is a ValueError
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(summary_table(run))
@@ -127,6 +131,10 @@ def main(argv=None) -> int:
     print(f"isolation: {run.isolation['name']}" + "".join(f"; {n}" for n in run.isolation["notes"]))
     print(f"training interpreter: {run.interpreters.get('pypy') or run.interpreters.get('cpython')}")
     print(f"wrote {args.out / 'grades.csv'}, {args.out / 'results.json'}, {args.out / 'feedback'}/")
+    for report in reports:
+        print(f"exported {report.format}: {report.path} ({report.rows} rows)")
+        for warning in report.warnings:
+            print(f"warning ({report.format}): {warning}", file=sys.stderr)
     return 0
 
 

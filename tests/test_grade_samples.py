@@ -114,11 +114,14 @@ def test_cli_prints_summary_and_rejects_bad_arguments(tmp_path):
     subs = tmp_path / "subs"
     shutil.copytree(SAMPLES / "unimplemented", subs / "unimplemented")
     cmd = [sys.executable, str(ROOT / "grader" / "grade.py")]
-    done = subprocess.run(cmd + [str(subs), "--out", str(tmp_path / "out"), "--seed", "3", "--no-e2e", "--workers", "1"],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(cmd + [str(subs), "--out", str(tmp_path / "out"), "--seed", "3", "--no-e2e", "--workers", "1",
+                                 "--export", "nbgrader"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "unimplemented" in done.stdout and "seed 3" in done.stdout and "isolation: rlimits" in done.stdout
     assert (tmp_path / "out" / "grades.csv").is_file()
+    assert "unimplemented" in (tmp_path / "out" / "nbgrader_grades.csv").read_text()
+    bad = subprocess.run(cmd + [str(subs), "--out", str(tmp_path / "o1"), "--export", "canvas"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "--roster" in bad.stderr
     bad = subprocess.run(cmd + [str(tmp_path / "missing"), "--out", str(tmp_path / "o2")], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "not found" in bad.stderr
     bad = subprocess.run(cmd + [str(subs), "--out", str(tmp_path / "o3"), "--workers", "0"], capture_output=True, text=True, timeout=60)
