@@ -105,6 +105,10 @@ def _job_dir(staged: Staged, module: Optional[str], request: dict, isolation, sl
         for m in MODULE_DEPS[module]:
             shutil.copyfile(REFERENCE_DIR / f"{m}.py", pkg / f"{m}.py")
         if module == "value":
+            # The trusted Value the student's method is grafted onto must not hold the answer
+            # to the task under test: the child could read or import it.
+            src = (REFERENCE_DIR / "value.py").read_text(encoding="utf-8")
+            (pkg / "value.py").write_text(without_solutions(src, request["functions"]), encoding="utf-8")
             (job / "student").mkdir()
             (job / "student" / "value.py").write_text(staged.sources["value"], encoding="utf-8")
         else:
@@ -112,6 +116,28 @@ def _job_dir(staged: Staged, module: Optional[str], request: dict, isolation, sl
     (job / "request.json").write_text(json.dumps(request))
     sandbox.prepare_job_dir(job, isolation, slot)
     return job
+
+
+def without_solutions(source: str, qualnames) -> str:
+    """source with the # BEGIN SOLUTION ... # END SOLUTION regions of the named functions
+    ("Value.__add__", "topological_order") replaced by a raise."""
+    import ast
+
+    lines = source.splitlines(keepends=True)
+    spans = []
+    for node in ast.parse(source).body:
+        members = [(f"{node.name}.{getattr(n, 'name', '')}", n) for n in node.body] if isinstance(node, ast.ClassDef) else [(getattr(node, "name", ""), node)]
+        for name, fn in members:
+            if name in qualnames and isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                spans.append((fn.lineno - 1, fn.end_lineno))
+    if len(spans) != len(set(qualnames)):
+        raise RuntimeError(f"cannot find all of {qualnames} in the reference")
+    for start, end in sorted(spans, reverse=True):  # from the end, so earlier line numbers hold
+        b = next(i for i in range(start, end) if lines[i].strip() == "# BEGIN SOLUTION")
+        e = next(i for i in range(b, len(lines)) if lines[i].strip() == "# END SOLUTION")  # after the last statement
+        indent = lines[b][: len(lines[b]) - len(lines[b].lstrip())]
+        lines[b : e + 1] = [f'{indent}raise NotImplementedError("graded: the student\'s version replaces this")\n']
+    return "".join(lines)
 
 
 def _failure(task: str, points: float, outcome: sandbox.ChildOutcome, limits: sandbox.Limits) -> CheckResult:

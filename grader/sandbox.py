@@ -136,6 +136,8 @@ def _own_process_count() -> int:
     """Processes and threads of this uid: RLIMIT_NPROC counts them all, so a limit for a
     child that keeps our uid must leave room above them."""
     me, n = os.getuid(), 0
+    if not os.path.isdir("/proc"):
+        return 0
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:

@@ -98,6 +98,15 @@ for path in ({str(ROOT / 'solutions' / 'microgpt' / 'attention.py')!r}, "../../s
     return m.attention(q, k, v, keys, values, n_head)
 return []
 """), ["attention"], "entries"),
+    "reads_trusted_copy": ("value", lambda s: inject(s, "def __add__", """
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("stolen_value", sys.modules["microgpt.value"].__file__)
+m = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(m)
+b = other.data if isinstance(other, Value) else other
+out = m.Value.__add__(m.Value(self.data), m.Value(b) if isinstance(other, Value) else b)
+return Value(out.data, (self, other) if isinstance(other, Value) else (self,), out._local_grads)
+"""), ["value_add"], "NotImplementedError"),
     "infinite_loop": ("value", lambda s: inject(s, "def relu", "while True:\n    pass"), ["value_relu"], "time limit|CPU time"),
     "sleep_forever": ("value", lambda s: inject(s, "def __pow__", "import time\ntime.sleep(10**6)"), ["value_pow"], "time limit"),
     "big_alloc": ("value", lambda s: inject(s, "def __mul__", "x = bytearray(10 * 2**30)"), ["value_mul"], "MemoryError"),
