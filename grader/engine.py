@@ -319,6 +319,8 @@ def grade(
     ctx = make_context(seed=seed, steps=steps, e2e_timeout=e2e_timeout, task_timeout=task_timeout,
                        e2e_threshold=e2e_threshold, run_e2e=run_e2e, rubric=rubric, use_bwrap=use_bwrap, use_pypy=use_pypy)
     settings, isolation, pass_loss = ctx.settings, ctx.isolation, ctx.pass_loss
+    if isolation.drop_uid and not isolation.bwrap:
+        os.chmod(out_dir, 0o700)  # the sandbox uid sees the file system: keep it out of the results
     stage_seconds["setup"] = time.monotonic() - t
     ghash = grader_hash()
     cache_dir = out_dir / ".cache"
