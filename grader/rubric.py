@@ -2,16 +2,12 @@
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 try:
     import tomllib  # Python 3.11+
-except ImportError:  # Python 3.10: tomli if installed, else the flat subset a rubric uses
-    try:
-        import tomli as tomllib
-    except ImportError:
-        tomllib = None
+except ImportError:  # Python 3.10: the same parser, a dependency there (pyproject.toml)
+    import tomli as tomllib
 
 from .tasks import TASK_IDS
 
@@ -30,7 +26,7 @@ def load_rubric(path: str | Path = DEFAULT_RUBRIC) -> dict[str, float]:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-        doc = tomllib.loads(text) if tomllib else _flat_toml(text)
+        doc = tomllib.loads(text)
     except (OSError, ValueError, UnicodeDecodeError) as e:  # TOMLDecodeError is a ValueError
         raise RubricError(f"cannot read rubric {path}: {e}") from None
     expected = list(TASK_IDS) + [E2E]
@@ -48,16 +44,3 @@ def load_rubric(path: str | Path = DEFAULT_RUBRIC) -> dict[str, float]:
         raise RubricError(f"rubric {path}: points sum to {total:g}, expected {TOTAL}")
     return {t: float(doc[t]) for t in expected}
 
-
-def _flat_toml(text: str) -> dict:
-    """`name = number` lines and comments: all a rubric needs, for Pythons without tomllib."""
-    doc = {}
-    for n, line in enumerate(text.splitlines(), 1):
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        m = re.fullmatch(r"([A-Za-z0-9_-]+)\s*=\s*([-+]?[0-9.eE+-]+)", line)
-        if not m:
-            raise ValueError(f"line {n}: expected `name = number`, got {line!r}")
-        doc[m.group(1)] = float(m.group(2)) if any(c in m.group(2) for c in ".eE") else int(m.group(2))
-    return doc
