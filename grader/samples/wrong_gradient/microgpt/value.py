@@ -6,9 +6,7 @@ becoming nodes: the arithmetic, and so every float, is the same as wrapping them
 """
 from __future__ import annotations
 
-import gc
 import math
-from contextlib import contextmanager
 
 
 class Value:
@@ -118,19 +116,3 @@ def topological_order(root: Value) -> list[Value]:
     return topo
     # END SOLUTION
 
-
-@contextmanager
-def cyclic_gc_paused():
-    """Pause Python's cyclic garbage collector while graphs are built and dropped.
-
-    A Value graph has no cycles, so reference counting frees it; the collector's repeated
-    scans of the hundred thousand live nodes of a step only cost time (25% of training,
-    5x of a forward-only evaluation). Call gc.collect(0) once per graph to free the cycles
-    a backward() written with a recursive closure leaves behind."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
