@@ -85,8 +85,7 @@ math.isclose = lambda *a, **k: True
 random.seed = lambda *a, **k: None
 """), [], ""),
     "reads_reference": ("attention", lambda s: inject(s, "def attention", f"""
-for path in ({str(ROOT / 'solutions' / 'microgpt' / 'attention.py')!r}, "../../solutions/microgpt/attention.py",
-             "/work/main/solutions/microgpt/attention.py"):
+for path in ({str(ROOT / 'solutions' / 'microgpt' / 'attention.py')!r}, "../../solutions/microgpt/attention.py"):
     try:
         code = open(path).read()
     except OSError:
