@@ -91,8 +91,7 @@ def run_e2e(job, request):
     tokenizer = mg.data.Tokenizer.from_docs(docs)
     model = mg.model.GPT.init(mg.config.GPTConfig(vocab_size=tokenizer.vocab_size), rng)
     tc = mg.config.TrainConfig()
-    n_val = min(tc.num_val, len(docs) // 10)
-    train_docs = [tokenizer.encode(d) for d in docs[: len(docs) - n_val]]
+    train_docs = [tokenizer.encode(d) for d in mg.data.split(docs, tc.num_val)[0]]
     optimizer = mg.adam.Adam(model.params, tc.learning_rate, tc.beta1, tc.beta2, tc.eps_adam)
     steps, stopped, losses = cfg["steps"], "", []
     # CPython: a Value graph has no cycles, so reference counting frees it and the cyclic

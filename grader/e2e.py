@@ -52,8 +52,8 @@ def held_out(seed: int) -> HeldOut:
     ref = reference()
     docs = ref.data.shuffled(ref.data.load_docs(DATA), random.Random(seed))
     tok = ref.data.Tokenizer.from_docs(docs)
-    n_val = min(ref.config.TrainConfig().num_val, len(docs) // 10)
-    return HeldOut("".join(tok.uchars), [tok.encode(d) for d in docs[len(docs) - n_val :]])
+    _, val = ref.data.split(docs, ref.config.TrainConfig().num_val)
+    return HeldOut("".join(tok.uchars), [tok.encode(d) for d in val])
 
 
 def _weights(doc: dict, config) -> dict:

@@ -239,7 +239,7 @@ def hidden_check_training():
         ref, tc, model = reference(), TRAINED["train_config"], TRAINED["model"]
         docs = ref.data.shuffled(ref.data.load_docs(DATA), random.Random(tc.seed))
         tokenizer = ref.data.Tokenizer.from_docs(docs)
-        val = docs[len(docs) - min(tc.num_val, len(docs) // 10):]
+        _, val = ref.data.split(docs, tc.num_val)
         weights = {k: [[float(p.data) for p in row] for row in mat] for k, mat in model.state_dict.items()}
         c = ref.config.GPTConfig()
         return mean_token_loss(weights, c.n_layer, c.n_head, c.block_size, [tokenizer.encode(d) for d in val])

@@ -20,9 +20,9 @@ CHILD = """
 import json, random, resource, sys, time, platform
 from dataclasses import replace
 from microgpt.config import GPTConfig, TrainConfig
-from microgpt.data import Tokenizer, load_docs, shuffled
+from microgpt.data import Tokenizer, load_docs, shuffled, split
 from microgpt.model import GPT
-from microgpt.train import DEFAULT_DATA, split, train
+from microgpt.train import DEFAULT_DATA, train
 tc = replace(TrainConfig(), num_steps=int(sys.argv[1]))
 rng = random.Random(tc.seed)
 docs = shuffled(load_docs(DEFAULT_DATA), rng)

@@ -32,6 +32,12 @@ def shuffled(docs: list[str], rng: random.Random) -> list[str]:
     return docs
 
 
+def split(docs: list[str], num_val: int) -> tuple[list[str], list[str]]:
+    """(train, held out): the last names are held out, at most num_val and at most a tenth."""
+    n_val = min(num_val, len(docs) // 10)
+    return docs[: len(docs) - n_val], docs[len(docs) - n_val :]
+
+
 @dataclass(frozen=True)
 class Tokenizer:
     """Characters are tokens 0..len(uchars)-1; BOS = len(uchars) starts and ends a name."""

@@ -16,7 +16,7 @@ from typing import Callable, Optional
 from . import checkpoint
 from .adam import Adam
 from .config import GPTConfig, TrainConfig
-from .data import DataError, Tokenizer, load_docs, shuffled
+from .data import DataError, Tokenizer, load_docs, shuffled, split
 from .evaluate import mean_token_loss
 from .model import GPT
 from .progress import ProgressBar
@@ -34,12 +34,6 @@ class TrainResult:
     samples: list
     num_params: int
     seconds: float
-
-
-def split(docs: list[str], num_val: int) -> tuple[list[str], list[str]]:
-    """The last names are held out: at most num_val, and at most a tenth of the data."""
-    n_val = min(num_val, len(docs) // 10)
-    return docs[: len(docs) - n_val], docs[len(docs) - n_val :]
 
 
 def train_step(model: GPT, optimizer: Adam, tokens: list[int], step: int, num_steps: int) -> float:
