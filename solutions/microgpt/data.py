@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 
@@ -56,9 +57,13 @@ class Tokenizer:
     def vocab_size(self) -> int:
         return len(self.uchars) + 1
 
+    @cached_property
+    def ids(self) -> dict[str, int]:
+        return {ch: i for i, ch in enumerate(self.uchars)}
+
     def encode(self, doc: str) -> list[int]:
         """'ab' -> [BOS, 0, 1, BOS]"""
-        ids = {ch: i for i, ch in enumerate(self.uchars)}
+        ids = self.ids
         unknown = sorted(set(doc) - ids.keys())
         if unknown:
             raise DataError(
