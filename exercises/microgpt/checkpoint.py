@@ -29,7 +29,7 @@ def load(path: str | Path) -> tuple[GPT, Tokenizer]:
             raise DataError(f"{path} is not a {FORMAT} file (format={doc.get('format')!r})")
         config = GPTConfig(**doc["config"])
         return GPT.from_weights(config, doc["weights"]), Tokenizer(tuple(doc["uchars"]))
+    except DataError:
+        raise
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
-        if isinstance(e, DataError):
-            raise
         raise DataError(f"cannot load checkpoint {path}: {e}") from None

@@ -74,6 +74,8 @@ def run(
         raise DataError(f"--steps must be at least 1, got {tc.num_steps}")
     if not tc.temperature > 0:
         raise DataError(f"--temperature must be > 0, got {tc.temperature}")
+    if tc.num_samples < 0:
+        raise DataError(f"--samples must be >= 0, got {tc.num_samples}")
     t0 = time.perf_counter()
     rng = random.Random(tc.seed)
     docs = shuffled(load_docs(data), rng)
@@ -114,8 +116,6 @@ def main(argv: Optional[list[str]] = None) -> int:
     tc = replace(TrainConfig(), num_steps=args.steps, seed=args.seed, temperature=args.temperature, num_samples=args.samples)
     bar = None if args.quiet else ProgressBar(tc.num_steps)
     try:
-        if args.samples < 0:
-            raise DataError(f"--samples must be >= 0, got {args.samples}")
         result, model, tokenizer = run(args.data, tc, args.load, bar.update if bar else None)
         if args.plot:
             from .plot import plot_losses
