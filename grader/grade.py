@@ -21,12 +21,11 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python grader/grade.py` from anywhere
 
-from grader import exporters  # noqa: E402
-from grader.engine import grade  # noqa: E402
-from grader.outputs import summary_table  # noqa: E402
-from grader.rubric import DEFAULT_RUBRIC, RubricError  # noqa: E402
+from grader.platforms import gradebooks as exporters
+from grader.core.engine import grade
+from grader.core.outputs import summary_table
+from grader.core.rubric import DEFAULT_RUBRIC, RubricError
 
 
 def positive_int(text: str) -> int:
@@ -43,9 +42,9 @@ def positive_float(text: str) -> float:
     return value
 
 
-def parse_args(argv=None) -> argparse.Namespace:
+def parse_args(argv=None, prog=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
-        prog="python grader/grade.py", description=__doc__.split("\n\n")[0],
+        prog=prog or "python grader/grade.py", description=__doc__.split("\n\n")[0],
         epilog="\n\n".join(__doc__.split("\n\n")[1:]), formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("submissions", type=Path, nargs="?", help="the submissions folder (any layout above), or one .zip")
@@ -103,11 +102,11 @@ class Progress:
             self.bar.close()
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
+def main(argv=None, prog=None) -> int:
+    args = parse_args(argv, prog)
     if args.isolation:
-        from grader import sandbox
-        from grader.reference import REFERENCE_DIR
+        from grader.core import sandbox
+        from grader.core.reference import REFERENCE_DIR
 
         iso = sandbox.detect(hidden=str(REFERENCE_DIR), use_bwrap=not args.no_bwrap, use_pypy=not args.no_pypy)
         print(f"isolation: {iso.name}" + "".join(f"; {n}" for n in iso.notes))

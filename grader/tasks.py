@@ -1,7 +1,8 @@
-"""The tasks students implement, in the order a course teaches them.
+"""The catalogue: microgpt's modules and what each imports, and the tasks students implement,
+in the order a course teaches them.
 
-One source of truth for the task ids: the exercise stubs' messages, the pytest markers,
-the README headings, the rubric and the grader all use these ids.
+One source of truth: the exercise stubs' messages, the pytest markers, the README headings,
+the rubric, the grader's child jobs, the end-to-end package and the platforms all read it.
 """
 from __future__ import annotations
 
@@ -56,6 +57,44 @@ TASKS = (
 )
 
 TASK_IDS = tuple(t.id for t in TASKS)
+
+
+@dataclass(frozen=True)
+class Module:
+    name: str  # microgpt/<name>.py
+    imports: tuple = ()  # the microgpt modules it imports (a test reads them off the reference)
+
+
+MODULES = (
+    Module("config"),
+    Module("data"),
+    Module("value"),
+    Module("nn", ("value",)),
+    Module("attention", ("nn", "value")),
+    Module("adam", ("value",)),
+    Module("model", ("attention", "config", "nn", "value")),
+    Module("sampling", ("model", "nn")),
+    Module("graph_memory"),
+    Module("evaluate", ("graph_memory", "model")),
+    Module("checkpoint", ("config", "data", "model")),
+    Module("progress"),
+    Module("plot"),
+    Module("train", ("adam", "checkpoint", "config", "data", "evaluate", "graph_memory", "model", "progress", "sampling")),
+)
+_BY_NAME = {m.name: m for m in MODULES}
+# What the end-to-end run trains: the model, its optimiser and the data loader, and all they import.
+TRAINING_ROOTS = ("model", "adam", "data")
+
+
+def requires(*names: str) -> tuple:
+    """names and every module they import, directly or not, in catalogue order."""
+    seen, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(_BY_NAME[name].imports)
+    return tuple(m.name for m in MODULES if m.name in seen)
 TASK_MODULES = tuple(dict.fromkeys(t.module for t in TASKS))  # the files a submission provides
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import generate_exercises as gen
+from grader import markers
+from grader.authoring import generate_exercises as gen
 from grader.tasks import TASK_IDS, TASKS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +44,7 @@ def pytest_exercises(*args: str, env: dict | None = None) -> tuple[subprocess.Co
 
 def test_committed_exercises_match_a_fresh_generation():
     """Does exercises/ (stubs and fixtures) equal what the generator makes from solutions/ now?"""
-    assert gen.differences() == [], "run: python grader/generate_exercises.py"
+    assert gen.differences() == [], "run: python -m grader exercises"
 
 
 def test_check_mode_reports_a_stale_file(tmp_path):
@@ -73,7 +74,7 @@ def test_every_task_function_becomes_its_stub():
         assert source.count(stub) == len(t.functions), f"{t.id}: expected {len(t.functions)} stubs in {t.module}.py"
     for path in (ROOT / "exercises" / "microgpt").glob("*.py"):
         text = path.read_text(encoding="utf-8")
-        assert gen.BEGIN not in text and gen.END not in text, path.name
+        assert markers.BEGIN not in text and markers.END not in text, path.name
     value = (ROOT / "exercises" / "microgpt" / "value.py").read_text(encoding="utf-8")
     assert '"""out = a * b;  d/da = b, d/db = a"""' in value
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from grader import engine
-from grader.reference import REFERENCE_DIR
-from grader.staging import OK, Staged
+from grader.core import engine
+from grader.core.reference import REFERENCE_DIR
+from grader.core.staging import OK, Staged
 from grader.tasks import TASK_MODULES, task
 
 # task -> (module, old, new, the checks that must fail)

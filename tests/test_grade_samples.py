@@ -1,4 +1,4 @@
-"""The grader on its sample submissions (grader/samples/): the expected score for each, feedback
+"""The grader on its sample submissions (grader/authoring/samples/): the expected score for each, feedback
 that names each bug, the output files, the cache, reproducibility and the CLI.
 
 Quick runs train 50 steps with a pass mark of 2.8 (the reference reaches ~2.67 by then);
@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from grader.engine import grade
-from grader.rubric import load_rubric
+from grader.core.engine import grade
+from grader.core.rubric import load_rubric
 from grader.tasks import TASK_IDS
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "grader" / "samples"
+SAMPLES = ROOT / "grader" / "authoring" / "samples"
 QUICK = dict(seed=1, steps=50, e2e_threshold=2.8)
 # student -> (total, {task: score} for the tasks that lose points, phrases its feedback must hold)
 EXPECTED = {
@@ -142,8 +142,8 @@ def test_reference_passes_the_real_default(tmp_path):
 
 def test_training_falls_back_to_cpython_when_pypy_fails(tmp_path):
     """Is a package that PyPy 3.9 cannot run (3.10 syntax) trained under CPython instead?"""
-    from grader import sandbox
-    from grader.reference import REFERENCE_DIR
+    from grader.core import sandbox
+    from grader.core.reference import REFERENCE_DIR
 
     if not sandbox.detect(hidden=str(REFERENCE_DIR)).pypy:
         pytest.skip("pypy3 is not installed")

@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from grader import checks, e2e, heldout
-from grader.reference import DATA, reference
-from grader.rubric import RubricError, load_rubric
-from grader.staging import NOT_SUBMITTED, OK, select
-from grader.submissions import find_submissions, notebook_to_modules
+from grader.core import checks, e2e, heldout
+from grader.core.reference import DATA, reference
+from grader.core.rubric import RubricError, load_rubric
+from grader.core.staging import NOT_SUBMITTED, OK, select
+from grader.core.submissions import find_submissions, notebook_to_modules
 from grader.tasks import TASK_IDS, TASK_MODULES
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "grader" / "samples" / "reference" / "microgpt"
+SAMPLE = ROOT / "grader" / "authoring" / "samples" / "reference" / "microgpt"
 # the float forward pass and the Value graph do the same arithmetic except that Value
 # divides by multiplying with an inverse: last-bit differences summed over a few hundred tokens
 HELDOUT_ATOL = 1e-12

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from grader.engine import grade
-from grader.rubric import load_rubric
+from grader.core.engine import grade
+from grader.core.rubric import load_rubric
 from grader.tasks import TASK_IDS, TASKS
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "grader" / "samples" / "reference" / "microgpt"
+SAMPLE = ROOT / "grader" / "authoring" / "samples" / "reference" / "microgpt"
 TASK_TIMEOUT = 5.0  # short, so that the loops and sleeps below cost little
 VALUE_TASKS = [t.id for t in TASKS if t.module == "value"]
 BIG_FILE = "/tmp/mgrade-hostile-big"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader import mutation_report as mr
+from grader.authoring import mutation_report as mr
 
 MUTANTS = mr.load_catalogue()
 ALTERNATIVES = mr.load_catalogue(alternatives=True)

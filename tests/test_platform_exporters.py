@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.exporters import EXPORTERS, ExportError, export, score_text
-from grader.results import CheckResult, GradeRun, StudentResult
-from grader.rubric import load_rubric
+from grader.platforms.gradebooks import EXPORTERS, ExportError, export, score_text
+from grader.core.results import CheckResult, GradeRun, StudentResult
+from grader.core.rubric import load_rubric
 
 FIXTURES = Path(__file__).with_name("platform_fixtures")
 ROSTER = FIXTURES / "canvas_roster.csv"
@@ -142,18 +142,18 @@ def test_score_text(x, text):
 def test_every_exporter_module_exists():
     import importlib
 
-    from grader.exporters import DEFAULT_FILE
+    from grader.platforms.gradebooks import DEFAULT_FILE
 
     assert set(DEFAULT_FILE) == set(EXPORTERS)
     for fmt, module in EXPORTERS.items():
-        assert callable(importlib.import_module(f"grader.exporters.{module}").export), fmt
+        assert callable(importlib.import_module(f"grader.platforms.gradebooks.{module}").export), fmt
 
 
 def test_command_line_options_reach_the_exporters(tmp_path):
     """What grade.py wires: --export canvas/nbgrader/csv with their options, checked before grading."""
     import argparse
 
-    from grader.exporters import add_arguments, check_arguments, export_requested
+    from grader.platforms.gradebooks import add_arguments, check_arguments, export_requested
 
     p = argparse.ArgumentParser()
     add_arguments(p)

@@ -15,8 +15,8 @@ import pytest
 
 jsonschema = pytest.importorskip("jsonschema", reason="jsonschema validates results.json: pip install jsonschema")
 
-from grader import gradescope  # noqa: E402
-from grader.rubric import load_rubric  # noqa: E402
+from grader.platforms.gradescope import build as gradescope
+from grader.core.rubric import load_rubric  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions" / "microgpt"
@@ -212,12 +212,12 @@ def test_submission_copy_keeps_links_as_links_and_skips_special_files(tmp_path):
 def test_grader_failure_still_writes_valid_results(tmp_path, monkeypatch, capsys):
     """If the engine itself fails, the student gets a schema-valid 0 with a reason, and the
     instructor the traceback on stdout."""
-    import grader.engine
+    import grader.core.engine
 
     def broken(**kwargs):
         raise RuntimeError("the grader broke")
 
-    monkeypatch.setattr(grader.engine, "grade", broken)
+    monkeypatch.setattr(grader.core.engine, "grade", broken)
     monkeypatch.setattr(gradescope, "lock_down", lambda root: None)
     (tmp_path / "source").mkdir()
     (tmp_path / "submission").mkdir()

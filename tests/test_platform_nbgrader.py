@@ -17,8 +17,8 @@ import pytest
 
 pytest.importorskip("nbgrader", reason="nbgrader is an optional extra: pip install -e '.[nbgrader]'")
 
-from grader import nbgrader_course  # noqa: E402
-from grader.rubric import load_rubric  # noqa: E402
+from grader.platforms.nbgrader import course as nbgrader_course
+from grader.core.rubric import load_rubric  # noqa: E402
 
 ASSIGNMENT = "microgpt"
 STEPS, NUM_VAL, THRESHOLD = 20, 50, 3.1  # a short training run and a pass mark it reaches
@@ -163,8 +163,8 @@ def test_feedback_hides_hidden_tests_and_solutions(course):
 
 def test_grader_grades_the_submitted_tree_directly(course):
     """The kit's grader reads nbgrader's submitted/ tree: the answer cells become the task files."""
-    from grader.staging import OK, select
-    from grader.submissions import find_submissions
+    from grader.core.staging import OK, select
+    from grader.core.submissions import find_submissions
 
     subs = {s.student: s for s in find_submissions(course / "submitted")}
     assert set(subs) == set(STUDENTS) and all(s.layout == "nbgrader" for s in subs.values())
@@ -176,7 +176,7 @@ def test_grader_grades_the_submitted_tree_directly(course):
 def test_grader_scores_the_submitted_notebooks(course, tmp_path):
     """The kit's grader, with its sandbox, on nbgrader's submitted/ tree: alice full marks,
     bob's wrong exp gradient charged once (to value_exp only: each task graded in isolation)."""
-    from grader.engine import grade
+    from grader.core.engine import grade
 
     run = grade(submissions=course / "submitted", out_dir=tmp_path / "out", seed=3, workers=1, steps=STEPS,
                 e2e_threshold=THRESHOLD, use_cache=False)

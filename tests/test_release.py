@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from grader import generate_exercises as gen
-from grader import release as rel
+from grader import markers
+from grader.authoring import generate_exercises as gen
+from grader.authoring import release as rel
 from grader.tasks import TASK_IDS, TASKS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,7 +54,7 @@ def test_release_has_no_solution_code_and_no_hidden_checks(release_dir):
     assert len([line for line in gen.solution_lines() if len(line) >= MIN_LEAK_CHARS]) > 30  # the guard guards something
     assert leaked_lines(release_dir) == []
     text = "\n".join(release_files(release_dir).values())
-    assert gen.BEGIN not in text and gen.END not in text
+    assert markers.BEGIN not in text and markers.END not in text
     hidden = {p.read_bytes() for p in (ROOT / "grader").rglob("*") if p.is_file() and p.suffix in (".py", ".toml", ".json")}
     shipped = {f: (release_dir / f).read_bytes() for f in release_files(release_dir)}
     assert [f for f, data in shipped.items() if data.strip() and data in hidden] == []

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import sandbox
-from grader.reference import REFERENCE_DIR
+from grader.core import sandbox
+from grader.core.reference import REFERENCE_DIR
 
 SMALL = sandbox.Limits(wall_s=3, cpu_s=3, memory_mb=512, file_mb=4, nproc=16, output_chars=500)
 

@@ -1,5 +1,5 @@
 """Realistic student bugs, each a small patch of a reference file, and the hint the public
-tests must give for it. Read by grader/mutation_report.py and tests/test_mutations.py.
+tests must give for it. Read by `python -m grader mutations` (grader/authoring/mutation_report.py) and tests/test_mutations.py.
 
 Each mutant: name, file (in microgpt/), patches [(old, new), ...] where each old snippet occurs
 exactly once in the reference, and hint: a substring the failure output must contain.

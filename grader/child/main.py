@@ -1,9 +1,9 @@
 """The program a sandboxed child runs: build microgpt from the student's file and trusted
 modules, run one task's probes (or the end-to-end training), write the outputs as JSON.
 
-    python -I -B child.py REQUEST.json RESULT_FD
+    python -I -B main.py REQUEST.json RESULT_FD
 
-Runs under CPython or PyPy 3.9, standard library only. It never sees expected values; the
+Runs under CPython or PyPy 3.8+, standard library only. It never sees expected values; the
 grader compares in its own process. The result goes to RESULT_FD, never to stdout, which
 is captured only for feedback.
 """

@@ -23,29 +23,16 @@ from .rubric import DEFAULT_RUBRIC, E2E, load_rubric
 from .staging import NOT_SUBMITTED as MODULE_NOT_SUBMITTED
 from .staging import OK, Staged, select
 from .submissions import Submission, find_submissions
-from .tasks import TASKS
+from .. import markers
+from ..tasks import TASKS, requires
 
 GRADER_VERSION = "1.0"
-GRADER_DIR = Path(__file__).resolve().parent
-CHILD_FILES = ("child.py", "probes.py")
-# the grader's files whose change can change a score (exporters and CLIs cannot)
-GRADING_MODULES = ("checks", "child", "e2e", "engine", "heldout", "probes", "reference", "results",
-                   "rubric", "sandbox", "staging", "submissions", "tasks")
-# Which trusted modules a task's child gets besides the student's file: what that module imports.
-MODULE_DEPS = {
-    "value": ("value",),
-    "nn": ("value",),
-    "attention": ("value", "nn"),
-    "adam": ("value",),
-    "sampling": ("config", "value", "nn", "attention", "model"),
-}
-PROBE_IMPORTS = {
-    "value": ("value",),
-    "nn": ("value", "nn"),
-    "attention": ("value", "attention"),
-    "adam": ("value", "adam"),
-    "sampling": ("value", "config", "model", "sampling"),
-}
+GRADER_DIR = Path(__file__).resolve().parent  # the trusted core
+CHILD_DIR = GRADER_DIR.parent / "child"  # everything a sandboxed child receives
+# The code that decides a score: this package, the child package and the catalogue files beside
+# them. Exporters, platforms and authoring tools cannot change a score.
+GRADING_CODE = (GRADER_DIR, CHILD_DIR, GRADER_DIR.parent / "tasks.py", GRADER_DIR.parent / "markers.py",
+                GRADER_DIR.parent / "paths.py")
 
 
 @dataclass
@@ -74,21 +61,28 @@ class Context:
     stage_seconds: dict = field(default_factory=dict)
 
 
-def grader_hash() -> str:
+def grading_code_files(code=GRADING_CODE) -> list[Path]:
+    """Every file of the grading code, folders walked whole: a new module is in by itself."""
+    files = []
+    for p in map(Path, code):
+        files += sorted(f for f in p.rglob("*") if f.is_file() and "__pycache__" not in f.parts) if p.is_dir() else [p]
+    return files
+
+
+def grader_hash(code=GRADING_CODE) -> str:
     """The grader's own code is part of every cache key: a changed check regrades everyone."""
     h = hashlib.sha256(GRADER_VERSION.encode())
-    own = [GRADER_DIR / f"{m}.py" for m in GRADING_MODULES]
-    for p in own + [DEFAULT_RUBRIC] + sorted(REFERENCE_DIR.glob("*.py")) + [DATA]:
-        h.update(p.name.encode() + p.read_bytes())
+    for p in grading_code_files(code) + sorted(REFERENCE_DIR.glob("*.py")) + [DATA]:
+        h.update(p.name.encode() + b"\0" + p.read_bytes())
     return h.hexdigest()
 
 
 def _job_dir(staged: Staged, module: Optional[str], request: dict, isolation, slot: int, with_data=False) -> Path:
-    """A fresh folder: child.py, probes.py, the request, and pkg/microgpt/ with the trusted
+    """A fresh folder: the child package, the request, and pkg/microgpt/ with the trusted
     modules this check needs plus the student's file(s)."""
     job = Path(tempfile.mkdtemp(prefix="mgrade-job-"))
-    for name in CHILD_FILES:
-        shutil.copyfile(GRADER_DIR / name, job / name)
+    for path in CHILD_DIR.glob("*.py"):
+        shutil.copyfile(path, job / path.name)
     pkg = job / "pkg" / "microgpt"
     pkg.mkdir(parents=True)
     (pkg / "__init__.py").write_text('"""microgpt, as assembled by the grader."""\n')
@@ -102,8 +96,9 @@ def _job_dir(staged: Staged, module: Optional[str], request: dict, isolation, sl
         (job / "data").mkdir()
         shutil.copyfile(DATA, job / "data" / "names.txt")
     else:
-        for m in MODULE_DEPS[module]:
-            shutil.copyfile(REFERENCE_DIR / f"{m}.py", pkg / f"{m}.py")
+        for m in requires(module):
+            if m != module:
+                shutil.copyfile(REFERENCE_DIR / f"{m}.py", pkg / f"{m}.py")
         if module == "value":
             # The trusted Value the student's method is grafted onto must not hold the answer
             # to the task under test: the child could read or import it.
@@ -119,25 +114,10 @@ def _job_dir(staged: Staged, module: Optional[str], request: dict, isolation, sl
 
 
 def without_solutions(source: str, qualnames) -> str:
-    """source with the # BEGIN SOLUTION ... # END SOLUTION regions of the named functions
-    ("Value.__add__", "topological_order") replaced by a raise."""
-    import ast
-
-    lines = source.splitlines(keepends=True)
-    spans = []
-    for node in ast.parse(source).body:
-        members = [(f"{node.name}.{getattr(n, 'name', '')}", n) for n in node.body] if isinstance(node, ast.ClassDef) else [(getattr(node, "name", ""), node)]
-        for name, fn in members:
-            if name in qualnames and isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                spans.append((fn.lineno - 1, fn.end_lineno))
-    if len(spans) != len(set(qualnames)):
-        raise RuntimeError(f"cannot find all of {qualnames} in the reference")
-    for start, end in sorted(spans, reverse=True):  # from the end, so earlier line numbers hold
-        b = next(i for i in range(start, end) if lines[i].strip() == "# BEGIN SOLUTION")
-        e = next(i for i in range(b, len(lines)) if lines[i].strip() == "# END SOLUTION")  # after the last statement
-        indent = lines[b][: len(lines[b]) - len(lines[b].lstrip())]
-        lines[b : e + 1] = [f'{indent}raise NotImplementedError("graded: the student\'s version replaces this")\n']
-    return "".join(lines)
+    """source with the solution regions of the named functions ("Value.__add__",
+    "topological_order") replaced by a raise."""
+    stub = ['raise NotImplementedError("graded: the student\'s version replaces this")']
+    return markers.replace_regions(source, lambda region: stub, "value.py", only=set(qualnames))
 
 
 def _failure(task: str, points: float, outcome: sandbox.ChildOutcome, limits: sandbox.Limits) -> CheckResult:
@@ -154,13 +134,13 @@ def grade_task(ctx: Context, staged: Staged, task, slot: int) -> CheckResult:
         return CheckResult(task.id, 0.0, points, ERROR, status)
     request = {
         "mode": "task", "task": task.id, "module": task.module, "functions": list(task.functions),
-        "imports": list(PROBE_IMPORTS[task.module]), "inputs": ctx.inputs[task.id],
+        "imports": list(requires(task.module)), "inputs": ctx.inputs[task.id],
     }
     job = _job_dir(staged, task.module, request, ctx.isolation, slot)
     s = ctx.settings
     limits = sandbox.Limits(wall_s=s.task_timeout, cpu_s=max(1, int(s.task_timeout)), memory_mb=s.task_memory_mb)
     try:
-        outcome = sandbox.run_child(job, ["{job}/child.py", "{job}/request.json"], isolation=ctx.isolation, limits=limits, slot=slot)
+        outcome = sandbox.run_child(job, ["{job}/main.py", "{job}/request.json"], isolation=ctx.isolation, limits=limits, slot=slot)
     finally:
         shutil.rmtree(job, ignore_errors=True)
     if outcome.result is None:
@@ -188,7 +168,7 @@ def grade_e2e(ctx: Context, staged: Staged, task_results: list, slot: int) -> Ch
         job = _job_dir(staged, None, request, ctx.isolation, slot, with_data=True)
         try:
             outcome = sandbox.run_child(
-                job, ["{job}/child.py", "{job}/request.json"], isolation=ctx.isolation, limits=limits, slot=slot,
+                job, ["{job}/main.py", "{job}/request.json"], isolation=ctx.isolation, limits=limits, slot=slot,
                 interpreter=interpreter,
             )
         finally:

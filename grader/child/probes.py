@@ -62,7 +62,7 @@ def error_text(e):
     if isinstance(e, NotANumber):
         return "%s: %s" % (type(e).__name__, e)
     frames = [f for f in traceback.extract_tb(e.__traceback__)
-              if not f.filename.endswith(("probes.py", "child.py", "<frozen importlib._bootstrap>",
+              if not f.filename.endswith(("probes.py", "main.py", "<frozen importlib._bootstrap>",
                                           "<frozen importlib._bootstrap_external>"))]
     lines = traceback.format_list(frames[-5:]) + traceback.format_exception_only(type(e), e)
     text = "Traceback (most recent call last):\n" + "".join(lines) if frames else "".join(lines)

@@ -16,7 +16,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .tasks import TASK_MODULES
+from ..tasks import TASK_MODULES
 
 MAX_FILE_BYTES = 256 * 1024  # a task file is a few KB; anything larger is not one
 MAX_ARCHIVE_MEMBERS = 500

@@ -1,6 +1,6 @@
 """nbgrader: the kit's tasks as Jupyter notebooks, generated from solutions/ like exercises/.
 
-    python grader/nbgrader_course.py COURSE_DIR [--assignment microgpt]
+    python -m grader nbgrader COURSE_DIR [--assignment microgpt]
 
 writes an nbgrader course folder:
 
@@ -30,7 +30,7 @@ The nbgrader traps this layout handles:
 - every file in source/ ships to students: hidden checks live in COURSE_DIR/hidden_checks,
   found through MICROGPT_NBGRADER_HIDDEN, which nbgrader_config.py sets;
 - a notebook whose test cells were deleted scores 0 for them without a word: `missing`
-  (python grader/nbgrader_course.py --missing COURSE_DIR) lists such submissions.
+  (python -m grader nbgrader --missing COURSE_DIR) lists such submissions.
 """
 from __future__ import annotations
 
@@ -42,17 +42,12 @@ import shutil
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 
-from grader.rubric import DEFAULT_RUBRIC, E2E, load_rubric  # noqa: E402
-from grader.tasks import TASK_MODULES, TASKS  # noqa: E402
+from grader.core import engine
+from grader.core.rubric import DEFAULT_RUBRIC, E2E, load_rubric
+from grader.paths import DATA, EXERCISES as SKELETON, GRADER, PUBLIC_TESTS as PUBLIC_CHECKS, REPO, SOLUTIONS
+from grader.tasks import TASK_MODULES, TASKS
 
-SOLUTIONS = REPO / "solutions" / "microgpt"
-SKELETON = REPO / "exercises" / "microgpt"
-PUBLIC_CHECKS = REPO / "exercises" / "tests"
-DATA = REPO / "data" / "names.txt"
 HIDDEN_DIR = "hidden_checks"
 HIDDEN_ENV = "MICROGPT_NBGRADER_HIDDEN"
 SCHEMA_VERSION = 3
@@ -60,7 +55,7 @@ KERNEL = {"display_name": "Python 3", "language": "python", "name": "python3"}
 BEGIN, END = re.compile(r"^(\s*)# BEGIN SOLUTION\s*$"), re.compile(r"^(\s*)# END SOLUTION\s*$")
 TRAIN_NOTEBOOK = "train"
 
-NBGRADER_CONFIG = '''"""nbgrader settings for the microgpt course (written by grader/nbgrader_course.py)."""
+NBGRADER_CONFIG = '''"""nbgrader settings for the microgpt course (written by `python -m grader nbgrader`)."""
 import os
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
@@ -198,7 +193,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from grader import checks, probes  # noqa: E402
+from grader.core import checks
+from grader.child import probes  # noqa: E402
 from grader.tasks import task as task_info  # noqa: E402
 
 SEED = int((HERE / "seed").read_text())
@@ -231,8 +227,8 @@ def hidden_check_training():
     import math
     import random
 
-    from grader.heldout import mean_token_loss
-    from grader.reference import DATA, reference
+    from grader.core.heldout import mean_token_loss
+    from grader.core.reference import DATA, reference
     from nbchecks import TRAINED, CheckFailed, guarded
 
     def evaluate():
@@ -373,9 +369,9 @@ def generate(course: str | Path, *, assignment: str = "microgpt", rubric: str | 
     nb = train_notebook(len(names), points[E2E], e2e_steps, e2e_num_val, e2e_threshold)
     (src / f"{names[-1]}.ipynb").write_text(json.dumps(nb, indent=1) + "\n", encoding="utf-8")
 
-    (hidden / "grader").mkdir(parents=True)
-    for p in sorted((REPO / "grader").glob("*.py")) + [REPO / "grader" / "rubric.toml"]:
-        shutil.copyfile(p, hidden / "grader" / p.name)
+    for p in [GRADER / "__init__.py", *engine.grading_code_files()]:
+        (hidden / p.relative_to(REPO)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(p, hidden / p.relative_to(REPO))
     shutil.copytree(SOLUTIONS, hidden / "solutions" / "microgpt", ignore=shutil.ignore_patterns("__pycache__"))
     (hidden / "data").mkdir()
     shutil.copyfile(DATA, hidden / "data" / "names.txt")
@@ -412,8 +408,8 @@ def missing_test_cells(course: str | Path, assignment: str = "microgpt") -> dict
     return out
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python grader/nbgrader_course.py", description=__doc__.split("\n\n")[0])
+def main(argv=None, prog=None) -> int:
+    p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     p.add_argument("course", type=Path, help="the nbgrader course folder to write (or check, with --missing)")
     p.add_argument("--assignment", default="microgpt", help="the assignment's name (default microgpt)")
     p.add_argument("--rubric", type=Path, default=DEFAULT_RUBRIC, help="points per task (default grader/rubric.toml)")
@@ -437,6 +433,3 @@ def main(argv=None) -> int:
     print(f"wrote {src} and {args.course / HIDDEN_DIR}; next: cd {args.course} && nbgrader generate_assignment {args.assignment}")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

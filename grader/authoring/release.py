@@ -1,6 +1,6 @@
 """Write the student release: the skeleton, its public tests, the data, a README and a pyproject.
 
-    python grader/release.py OUT_DIR    # OUT_DIR must not exist, or be empty
+    python -m grader release OUT_DIR    # OUT_DIR must not exist, or be empty
 
 The release holds exercises/ (microgpt/ stubs, tests/, conftest.py, pytest.ini), data/names.txt,
 README.md and pyproject.toml; never solutions/ nor the grader (its hidden checks included).
@@ -12,15 +12,12 @@ import shutil
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from grader.paths import DATA, REPO as ROOT
 
-from grader.generate_exercises import differences  # noqa: E402
+from grader.authoring.generate_exercises import differences  # noqa: E402
 from grader.tasks import TASK_MODULES, TASKS  # noqa: E402
 
 EXERCISES = ROOT / "exercises"
-DATA = ROOT / "data" / "names.txt"
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
 
 PYPROJECT = """\
@@ -141,7 +138,7 @@ def release(out_dir: str | Path) -> Path:
         raise ReleaseError(f"{out} is not empty")
     stale = differences()
     if stale:
-        raise ReleaseError("exercises/ is stale (" + "; ".join(stale) + "): run python grader/generate_exercises.py")
+        raise ReleaseError("exercises/ is stale (" + "; ".join(stale) + "): run python -m grader exercises")
     out.mkdir(parents=True, exist_ok=True)
     shutil.copytree(EXERCISES, out / "exercises", ignore=IGNORE)
     (out / "data").mkdir()
@@ -151,8 +148,8 @@ def release(out_dir: str | Path) -> Path:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None, prog=None) -> int:
+    p = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     p.add_argument("out_dir", type=Path, help="where to write the release (must not exist, or be empty)")
     args = p.parse_args(argv)
     try:
@@ -163,6 +160,3 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote the student release to {out}")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,14 +1,14 @@
 """Gradescope: build the autograder zip, and grade one submission inside Gradescope's container.
 
-    python grader/gradescope.py build OUT.zip [--steps N] [--e2e-threshold LOSS] ...
-    python grader/gradescope.py run [--root /autograder]        # what run_autograder does
-    python grader/gradescope.py selfcheck [--root /autograder]  # what setup.sh ends with
+    python -m grader gradescope build OUT.zip [--steps N] [--e2e-threshold LOSS] ...
+    python -m grader gradescope run [--root /autograder]        # what run_autograder does
+    python -m grader gradescope selfcheck [--root /autograder]  # what setup.sh ends with
 
 The zip follows Gradescope's autograder specification: `setup.sh` and `run_autograder` at its
 root, and beside them the grader, the hidden reference (solutions/microgpt), the skeleton,
 data/names.txt and gradescope_config.json (the settings given to `build`). Gradescope unpacks
 it in /autograder/source; `run_autograder` grades /autograder/submission with the same engine
-as grade.py (grader.engine.grade) and writes /autograder/results/results.json: one test per
+as grade.py (grader.core.engine.grade) and writes /autograder/results/results.json: one test per
 task with its points (visible), one more per task with the failing hidden checks' inputs and
 numbers (visible after the due date), the total, the run seed and the isolation obtained.
 AUTOGRADER_ROOT replaces /autograder everywhere (the kit's test grades in a temporary folder).
@@ -31,20 +31,19 @@ import traceback
 import zipfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))  # `python -I grader/gradescope.py` from anywhere
 
-from grader.results import GradeRun, StudentResult  # noqa: E402
-from grader.tasks import TASK_IDS, task as task_info  # noqa: E402
+from grader.core import engine
+from grader.core.results import GradeRun, StudentResult
+from grader.paths import REPO
+from grader.tasks import TASK_IDS, task as task_info
 
-TEMPLATES = Path(__file__).resolve().with_name("gradescope")
+TEMPLATES = Path(__file__).resolve().with_name("templates")
 SCHEMA = TEMPLATES / "results.schema.json"
 CONFIG = "gradescope_config.json"
 DEFAULT_ROOT = "/autograder"
 # What the zip holds besides setup.sh and run_autograder: (folder, glob) pairs of the repository.
 CONTENTS = (
-    ("grader", "*.py"), ("grader", "rubric.toml"),
+    ("grader", "__init__.py"), ("grader", "__main__.py"), ("grader", "cli.py"), ("grader/platforms", "__init__.py"), ("grader/platforms/gradescope", "*.py"),
     ("solutions/microgpt", "*.py"), ("exercises/microgpt", "*.py"), ("data", "names.txt"),
 )
 DEFAULT_CONFIG = {"steps": 1000, "e2e_timeout": 600.0, "task_timeout": 20.0, "e2e_threshold": None, "seed": None}
@@ -60,6 +59,8 @@ HIDDEN_DETAILS = "after_due_date"
 def zip_members(repo: Path = REPO) -> dict[str, Path]:
     """name in the zip -> file on disk."""
     members = {"setup.sh": TEMPLATES / "setup.sh", "run_autograder": TEMPLATES / "run_autograder"}
+    for path in engine.grading_code_files():  # the grader's core, its child package and catalogue
+        members[path.relative_to(repo).as_posix()] = path
     for folder, pattern in CONTENTS:
         for p in sorted((repo / folder).glob(pattern)):
             if p.is_file():
@@ -227,7 +228,7 @@ def lock_down(root: Path) -> None:
 
 def run(root: str | Path = DEFAULT_ROOT) -> dict:
     """Grade root/submission; write root/results/results.json; return what was written."""
-    from grader.engine import grade
+    from grader.core.engine import grade
 
     t0 = time.monotonic()
     root = Path(root)
@@ -257,20 +258,20 @@ def selfcheck(root: str | Path = DEFAULT_ROOT) -> list[str]:
     """What setup.sh verifies once the image is built: the grader imports, the rubric loads,
     the reference and the data are where the grader looks. Returns the problems found."""
     problems = []
-    from grader import engine, reference
-    from grader.rubric import load_rubric
+    from grader.core import engine, reference
+    from grader.core.rubric import load_rubric
 
     load_rubric()
     for p in (reference.REFERENCE_DIR / "__init__.py", reference.DATA, Path(root) / "source" / CONFIG):
         if not p.is_file():
             problems.append(f"missing {p}")
     if not callable(engine.grade):
-        problems.append("grader.engine.grade is missing")
+        problems.append("grader.core.engine.grade is missing")
     return problems
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python grader/gradescope.py", description=__doc__.split("\n\n")[0])
+def main(argv=None, prog=None) -> int:
+    p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="write the autograder zip to upload to Gradescope")
     b.add_argument("out", type=Path, help="the zip to write, e.g. autograder.zip")
@@ -304,6 +305,3 @@ def main(argv=None) -> int:
     print(f"score {doc['score']:g}; wrote {args.root / 'results' / 'results.json'}")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -2,8 +2,8 @@
 `pytest exercises` on it, and count the mutants caught (the run fails) and hinted (the failure
 output names the mistake). Both must be 100%.
 
-    python grader/mutation_report.py            # every mutant, a table and the two rates
-    python grader/mutation_report.py -k adam    # the mutants whose name contains "adam"
+    python -m grader mutations            # every mutant, a table and the two rates
+    python -m grader mutations -k adam    # the mutants whose name contains "adam"
 """
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from grader.paths import REPO as ROOT, SOLUTIONS
+
 CATALOGUE = ROOT / "tests" / "mutations" / "catalogue.py"
-SOLUTIONS = ROOT / "solutions" / "microgpt"
 MAX_WORKERS = 8  # each run is a ~40 MB Python; more than this buys little on a big CI machine
 MUTANT_TIMEOUT_S = 120  # a mutant run takes ~1 s; an endless loop in a mutant must not hang the report
 
@@ -111,8 +111,8 @@ def failed_tests(results: list[MutantResult]) -> set[str]:
     return {t for r in results for t in re.findall(r"test_task\[([\w-]+)\]", r.output)}
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None, prog=None) -> int:
+    p = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     p.add_argument("-k", dest="select", default="", help="only the mutants whose name contains this")
     p.add_argument("--workers", type=int, default=None, help="parallel pytest runs (default: the CPU count, at most 8)")
     p.add_argument("--show", action="store_true", help="print the test output of every mutant not caught or not hinted")
@@ -157,6 +157,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"public checks no mutant fails: {', '.join(idle) or 'none'}")
     return 0 if hinted == n and len(ok) == len(passed) else 1
 
-
-if __name__ == "__main__":
-    sys.exit(main())

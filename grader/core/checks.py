@@ -9,10 +9,10 @@ import math
 import random
 from dataclasses import dataclass
 
-from . import probes
+from ..child import probes
 from .reference import reference
 from .results import ERROR, FAILED, PARTIAL, PASSED, CheckDetail, CheckResult
-from .tasks import task as task_info
+from ..tasks import task as task_info
 
 # A student may add terms in another order or divide where the reference multiplies by an
 # inverse: the floats then differ in the last bits only. A wrong formula is off by far more.

@@ -9,7 +9,7 @@ try:
 except ImportError:  # Python 3.10: the same parser, a dependency there (pyproject.toml)
     import tomli as tomllib
 
-from .tasks import TASK_IDS
+from ..tasks import TASK_IDS
 
 DEFAULT_RUBRIC = Path(__file__).with_name("rubric.toml")
 E2E = "e2e"

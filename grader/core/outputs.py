@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from .results import GradeRun, StudentResult
-from .tasks import task as task_info
+from ..tasks import task as task_info
 
 
 def atomic_write(path: Path, text: str) -> None:

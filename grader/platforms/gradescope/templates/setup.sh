@@ -32,4 +32,4 @@ if [ -z "$PYTHON" ]; then
     exit 1
 fi
 echo "$PYTHON" > "$SOURCE/.python"
-"$PYTHON" -I "$SOURCE/grader/gradescope.py" selfcheck --root "$ROOT"
+(cd "$SOURCE" && "$PYTHON" -E -s -m grader gradescope selfcheck --root "$ROOT")

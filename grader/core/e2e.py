@@ -15,11 +15,11 @@ from . import heldout
 from .checks import ProtocolError, parse_result
 from .reference import DATA, reference
 from .results import ERROR, FAILED, PARTIAL, PASSED, CheckResult
+from ..tasks import TASKS, TRAINING_ROOTS, requires
 
 NO_LEARNING = math.log(27)  # the loss of a uniform guess over 26 letters + BOS
-TRAINING_TASKS = ("value_add", "value_mul", "value_pow", "value_log", "value_exp", "value_relu",
-                  "backward", "linear", "softmax", "rmsnorm", "attention", "adam")  # not sampling
-PACKAGE_MODULES = ("config", "data", "model", "value", "nn", "attention", "adam")
+PACKAGE_MODULES = requires(*TRAINING_ROOTS)  # what the child trains with: the student's task files, the kit's rest
+TRAINING_TASKS = tuple(t.id for t in TASKS if t.module in PACKAGE_MODULES)  # every task but sampling
 
 
 def threshold() -> float:

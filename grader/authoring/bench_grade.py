@@ -1,6 +1,6 @@
 """Benchmark the grader: grade N copies of the reference, then grade them again from the cache.
 
-    python grader/bench_grade.py [-n 10] [--workers 2] [--steps 1000] [--json bench.json]
+    python -m grader bench [-n 10] [--workers 2] [--steps 1000] [--json bench.json]
 
 Prints submissions per hour, the seconds spent in each stage (summed over workers, so they
 can exceed the wall time) and the time of the cached re-run.
@@ -16,9 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from grader.engine import grade  # noqa: E402
+from grader.core.engine import grade  # noqa: E402
 
 SAMPLE = Path(__file__).resolve().parent / "samples" / "reference"
 
@@ -47,14 +46,14 @@ def bench(n: int, workers: int, steps: int, seed: int) -> dict:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None, prog=None) -> int:
+    p = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     p.add_argument("-n", type=int, default=10, help="copies of the reference to grade (default 10)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel submissions (default: cores)")
     p.add_argument("--steps", type=int, default=1000, help="training steps of the e2e run (default 1000)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--json", type=Path, help="also write the figures here")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     r = bench(args.n, args.workers, args.steps, args.seed)
     print(f"{r['n']} submissions, {r['workers']} workers on {r['cpus']} cores, {r['steps']} steps: {r['seconds']} s")
     print(f"submissions per hour: {r['submissions_per_hour']}")
@@ -65,6 +64,3 @@ def main() -> int:
         args.json.write_text(json.dumps(r, indent=1))
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

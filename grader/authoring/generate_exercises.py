@@ -5,8 +5,8 @@ docstring) becomes `raise NotImplementedError("Task <id>: <todo>")`, with the id
 from grader/tasks.py; everything else is copied as is. The known-answer fixtures of the
 public tests (exercises/tests/fixtures.json) are computed from the reference at the same time.
 
-    python grader/generate_exercises.py          # rewrite exercises/microgpt/ and the fixtures
-    python grader/generate_exercises.py --check  # exit 1 if either differs from a fresh generation
+    python -m grader exercises          # rewrite exercises/microgpt/ and the fixtures
+    python -m grader exercises --check  # exit 1 if either differs from a fresh generation
 """
 from __future__ import annotations
 
@@ -21,83 +21,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from grader.tasks import TASKS, Task  # noqa: E402
+from grader.paths import EXERCISES, PUBLIC_TESTS, REPO as ROOT, SOLUTIONS
+from grader import markers
+from grader.markers import MarkerError, replace_regions
+from grader.tasks import TASKS, Task
 
-SOLUTIONS = ROOT / "solutions" / "microgpt"
-EXERCISES = ROOT / "exercises" / "microgpt"
-FIXTURES = ROOT / "exercises" / "tests" / "fixtures.json"
-CHECKS = ROOT / "exercises" / "tests" / "checks.py"
-BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
+FIXTURES = PUBLIC_TESTS / "fixtures.json"
+CHECKS = PUBLIC_TESTS / "checks.py"
+GenerateError = MarkerError  # a reference file whose solution regions cannot be turned into stubs
 
 
-class GenerateError(ValueError):
-    """A reference file whose solution regions cannot be turned into stubs."""
-
-
-@dataclass(frozen=True)
-class Region:
-    """Lines first..last (1-based, inclusive, the markers included) of one solution region."""
-
-    path: str
-    first: int
-    last: int
-    qualname: str
-    task: Task
-
-
-def _qualnames(tree: ast.Module) -> list[tuple[str, ast.AST]]:
-    out = []
-
-    def walk(node, prefix):
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                name = prefix + child.name
-                if not isinstance(child, ast.ClassDef):
-                    out.append((name, child))
-                walk(child, name + ".")
-
-    walk(tree, "")
-    return out
-
-
-def _task_of(module: str, qualname: str) -> Task:
+def task_of(module: str, qualname: str) -> Task:
     for t in TASKS:
         if t.module == module and qualname in t.functions:
             return t
     raise GenerateError(f"{module}.py: solution region in {qualname} belongs to no task in grader/tasks.py")
-
-
-def find_regions(path: Path) -> list[Region]:
-    """The solution regions of one reference file, each mapped to its task."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    tree = ast.parse("\n".join(lines))
-    functions = _qualnames(tree)
-    regions, first = [], None
-    for i, line in enumerate(lines, start=1):
-        mark = line.strip()
-        if mark == BEGIN:
-            if first is not None:
-                raise GenerateError(f"{path.name}:{i}: {BEGIN} inside another region (line {first})")
-            first = i
-        elif mark == END:
-            if first is None:
-                raise GenerateError(f"{path.name}:{i}: {END} without {BEGIN}")
-            enclosing = [(q, f) for q, f in functions if f.lineno < first and f.end_lineno >= i - 1]
-            if not enclosing:
-                raise GenerateError(f"{path.name}:{first}: solution region outside any function")
-            qualname, func = max(enclosing, key=lambda qf: qf[1].lineno)  # the innermost
-            body = func.body[1:] if ast.get_docstring(func) is not None else func.body
-            if not body or body[0].lineno <= first or body[-1].end_lineno >= i:
-                raise GenerateError(f"{path.name}:{first}: the region must be the whole body of {qualname}")
-            regions.append(Region(path.name, first, i, qualname, _task_of(path.stem, qualname)))
-            first = None
-    if first is not None:
-        raise GenerateError(f"{path.name}:{first}: {BEGIN} without {END}")
-    return regions
 
 
 def stub(task: Task) -> str:
@@ -106,11 +45,7 @@ def stub(task: Task) -> str:
 
 def skeleton_source(path: Path) -> str:
     """The student version of one reference file."""
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    for r in reversed(find_regions(path)):
-        indent = lines[r.first - 1][: len(lines[r.first - 1]) - len(lines[r.first - 1].lstrip())]
-        lines[r.first - 1 : r.last] = [indent + stub(r.task) + "\n"]
-    return "".join(lines)
+    return replace_regions(path.read_text(encoding="utf-8"), lambda r: [stub(task_of(path.stem, r.qualname))], path.name)
 
 
 def package_files(src: Path = SOLUTIONS) -> list[Path]:
@@ -124,12 +59,7 @@ def skeleton(src: Path = SOLUTIONS) -> dict[str, str]:
 
 def solution_lines(src: Path = SOLUTIONS) -> list[str]:
     """The stripped lines inside every solution region (markers excluded)."""
-    out = []
-    for p in package_files(src):
-        lines = p.read_text(encoding="utf-8").splitlines()
-        for r in find_regions(p):
-            out.extend(line.strip() for line in lines[r.first : r.last - 1])
-    return out
+    return [line for p in package_files(src) for line in markers.solution_lines(p.read_text(encoding="utf-8"), p.name)]
 
 
 def _load_checks():
@@ -209,8 +139,8 @@ def generate(*, out: Path = EXERCISES, fixtures: Path = FIXTURES) -> list[Path]:
     return written + [fixtures]
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None, prog=None) -> int:
+    p = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     p.add_argument("--check", action="store_true", help="only compare; exit 1 if the committed files are stale")
     args = p.parse_args(argv)
     try:
@@ -219,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             for d in diffs:
                 print(f"stale: {d}", file=sys.stderr)
             if diffs:
-                print("run: python grader/generate_exercises.py", file=sys.stderr)
+                print("run: python -m grader exercises", file=sys.stderr)
             return 1 if diffs else 0
         for path in generate():
             print(path.relative_to(ROOT))
@@ -228,6 +158,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from .submissions import MAX_FILE_BYTES, Submission
-from .tasks import TASK_MODULES
+from ..tasks import TASK_MODULES
 
 OK, NOT_SUBMITTED = "ok", "not submitted"
 MAX_NOTES = 20

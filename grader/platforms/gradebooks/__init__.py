@@ -1,6 +1,6 @@
 """Gradebook exporters: one module per format behind one small interface.
 
-    from grader.exporters import export
+    from grader.platforms.gradebooks import export
     report = export("canvas", run, Path("out/canvas.csv"), roster="roster.csv",
                     assignment="microgpt", assignment_id="12345")
     for warning in report.warnings: ...
@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# format name -> module under grader.exporters that defines export(run, dest, **options)
+# format name -> module under grader.platforms.gradebooks that defines export(run, dest, **options)
 EXPORTERS = {
     "csv": "kit",
     "canvas": "canvas",
