@@ -79,7 +79,8 @@ MODULES = (
     Module("checkpoint", ("config", "data", "model")),
     Module("progress"),
     Module("plot"),
-    Module("train", ("adam", "checkpoint", "config", "data", "evaluate", "graph_memory", "model", "progress", "sampling")),
+    Module("train", ("adam", "checkpoint", "config", "data", "evaluate", "graph_memory", "model", "plot", "progress",
+                     "sampling")),
 )
 _BY_NAME = {m.name: m for m in MODULES}
 # What the end-to-end run trains: the model, its optimiser and the data loader, and all they import.

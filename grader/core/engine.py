@@ -215,26 +215,14 @@ def grade_submission(ctx: Context, sub: Submission, staged: Staged, slot: int = 
     )
 
 
-# ----- parallel workers (forked, so they inherit the context) ------------------------------
+# ----- the steps of a run -------------------------------------------------------------------
 
-_CTX: Optional[Context] = None
-_SLOT = 0
-
-
-def _init_worker(slots) -> None:
-    global _SLOT
-    _SLOT = slots.get()
-
-
-def _work(sub: Submission, staged: Staged):
-    _CTX.stage_seconds.clear()
-    result = grade_submission(_CTX, sub, staged, _SLOT)
-    return result, dict(_CTX.stage_seconds)
-
-
-def _cache_key(staged: Staged, student: str, settings: Settings, rubric: dict, ghash: str, pass_loss: float) -> str:
-    doc = [staged.digest, student, ghash, settings.__dict__, rubric, pass_loss]
-    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+def resolve_seed(out_dir: Path, seed: Optional[int]) -> int:
+    """The given seed, else the seed of the last run into out_dir (so its cache holds and a
+    killed run resumes), else a fresh random one."""
+    if seed is None:
+        seed = _previous_seed(out_dir)
+    return random.SystemRandom().randrange(2**31) if seed is None else seed
 
 
 def _previous_seed(out_dir: Path) -> Optional[int]:
@@ -247,6 +235,120 @@ def _previous_seed(out_dir: Path) -> Optional[int]:
         except (OSError, ValueError, KeyError, TypeError):
             pass
     return None
+
+
+def find_outside(submissions: str | Path, out_dir: Path) -> list[Submission]:
+    """The submissions under `submissions`, leaving out anything inside out_dir (a run's own
+    output folder placed among the submissions)."""
+    out = out_dir.resolve()
+    return [s for s in find_submissions(submissions) if out not in [Path(s.source).resolve(), *Path(s.source).resolve().parents]]
+
+
+def _cache_key(staged: Staged, student: str, settings: Settings, rubric: dict, ghash: str, pass_loss: float) -> str:
+    doc = [staged.digest, student, ghash, settings.__dict__, rubric, pass_loss]
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass
+class Job:
+    """One submission to grade, with its cache key."""
+
+    sub: Submission
+    staged: Staged
+    key: str
+
+
+class Cache:
+    """OUT/.cache/<student>.json: a graded result under the key of its inputs (the submission's
+    files, the grader's code, the settings), so an unchanged re-run grades nothing again."""
+
+    def __init__(self, out_dir: Path, enabled: bool):
+        self.dir, self.enabled = out_dir / ".cache", enabled
+        self.dir.mkdir(exist_ok=True)
+
+    def remember_seed(self, seed: int) -> None:
+        outputs.atomic_write(self.dir / "_run.json", json.dumps({"seed": seed}))  # a killed run resumes with it
+
+    def load(self, job: Job) -> Optional[StudentResult]:
+        if not self.enabled:
+            return None
+        try:
+            doc = json.loads((self.dir / f"{job.sub.student}.json").read_text())
+            if doc.get("key") != job.key:
+                return None
+            result = StudentResult.from_dict(doc["result"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        result.cached = True
+        return result
+
+    def store(self, job: Job, result: StudentResult) -> None:
+        outputs.atomic_write(self.dir / f"{result.student}.json", json.dumps({"key": job.key, "result": result.to_dict()}))
+
+
+class Progress:
+    """Counts for the on_progress callback: total, done, cached, failed, running, last student."""
+
+    def __init__(self, total: int, cached: int, callback: Optional[Callable[[dict], None]]):
+        self.state = {"total": total, "done": cached, "cached": cached, "failed": 0, "running": 0, "student": ""}
+        self.callback = callback
+        self.report()
+
+    def report(self) -> None:
+        if self.callback:
+            self.callback(dict(self.state))
+
+    def finished(self, result: StudentResult, running: int) -> None:
+        self.state["done"] += 1
+        self.state["failed"] += result.status != "graded" or result.total < result.max_total / 2
+        self.state["student"], self.state["running"] = result.student, running
+        self.report()
+
+
+# Parallel workers are forked, so they inherit the context instead of pickling it per job.
+_CTX: Optional[Context] = None
+_SLOT = 0
+
+
+def _init_worker(slots) -> None:
+    global _SLOT
+    _SLOT = slots.get()
+
+
+def _work(sub: Submission, staged: Staged):
+    _CTX.stage_seconds.clear()
+    return grade_submission(_CTX, sub, staged, _SLOT), dict(_CTX.stage_seconds)
+
+
+def run_jobs(ctx: Context, jobs: list[Job], n_workers: int, done: Callable[[Job, StudentResult, dict, int], None]) -> None:
+    """Grade every job, in this process or in n_workers forked ones, calling
+    done(job, result, stage seconds, still running) as each finishes. A grader failure on
+    one submission becomes that submission's error, never the batch's."""
+    if n_workers == 1:
+        for i, job in enumerate(jobs):
+            ctx.stage_seconds.clear()
+            try:
+                result = grade_submission(ctx, job.sub, job.staged, 0)
+            except Exception as e:
+                result = _crashed(job.sub, e, ctx.rubric)
+            done(job, result, dict(ctx.stage_seconds), 1 if i + 1 < len(jobs) else 0)
+        return
+    global _CTX
+    _CTX = ctx
+    mp = multiprocessing.get_context("fork")
+    slots = mp.Queue()
+    for i in range(n_workers):
+        slots.put(i)
+    with ProcessPoolExecutor(n_workers, mp_context=mp, initializer=_init_worker, initargs=(slots,)) as pool:
+        futures = {pool.submit(_work, job.sub, job.staged): job for job in jobs}
+        left = len(futures)
+        for fut in as_completed(futures):
+            job, left = futures[fut], left - 1
+            try:
+                result, stages = fut.result()
+            except Exception as e:  # a worker died
+                result, stages = _crashed(job.sub, e, ctx.rubric), {}
+            done(job, result, stages, min(n_workers, left))
 
 
 def make_context(
@@ -287,111 +389,55 @@ def grade(
     t_start = time.monotonic()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    points = load_rubric(rubric)
-    if seed is None:
-        seed = _previous_seed(out_dir)
-    if seed is None:
-        seed = random.SystemRandom().randrange(2**31)
-    resolved_out = out_dir.resolve()
-    subs = [s for s in find_submissions(submissions) if resolved_out not in [Path(s.source).resolve(), *Path(s.source).resolve().parents]]
-    stage_seconds = {"setup": 0.0, "stage": 0.0, "tasks": 0.0, "e2e": 0.0, "evaluate": 0.0, "write": 0.0}
+    load_rubric(rubric)  # a bad rubric stops the run before any work
+    seed = resolve_seed(out_dir, seed)
+    subs = find_outside(submissions, out_dir)
+    stage_seconds = {"setup": 0.0, "stage": 0.0, "tasks": 0.0, "e2e": 0.0, "evaluate": 0.0}
+
     t = time.monotonic()
     ctx = make_context(seed=seed, steps=steps, e2e_timeout=e2e_timeout, task_timeout=task_timeout,
                        e2e_threshold=e2e_threshold, run_e2e=run_e2e, rubric=rubric, use_bwrap=use_bwrap, use_pypy=use_pypy)
-    settings, isolation, pass_loss = ctx.settings, ctx.isolation, ctx.pass_loss
-    if isolation.drop_uid and not isolation.bwrap:
+    if ctx.isolation.drop_uid and not ctx.isolation.bwrap:
         os.chmod(out_dir, 0o700)  # the sandbox uid sees the file system: keep it out of the results
-    stage_seconds["setup"] = time.monotonic() - t
+    cache = Cache(out_dir, use_cache)
+    cache.remember_seed(seed)
     ghash = grader_hash()
-    cache_dir = out_dir / ".cache"
-    cache_dir.mkdir(exist_ok=True)
-    outputs.atomic_write(cache_dir / "_run.json", json.dumps({"seed": seed}))  # a killed run resumes with it
-    t = time.monotonic()
-    staged_all = [select(s) for s in subs]
-    stage_seconds["stage"] = time.monotonic() - t
-    results: dict[str, StudentResult] = {}
-    pending = []
-    for sub, staged in zip(subs, staged_all):
-        key = _cache_key(staged, sub.student, settings, points, ghash, pass_loss)
-        cached = _load_cache(cache_dir / f"{sub.student}.json", key) if use_cache else None
-        if cached:
-            cached.cached = True
-            results[sub.student] = cached
-        else:
-            pending.append((sub, staged, key))
-    progress = {"total": len(subs), "done": len(results), "cached": len(results), "failed": 0, "running": 0, "student": ""}
+    stage_seconds["setup"] = time.monotonic() - t
 
-    def finished(res: StudentResult, key: str, stages: dict) -> None:
-        results[res.student] = res
-        outputs.atomic_write(cache_dir / f"{res.student}.json", json.dumps({"key": key, "result": res.to_dict()}))
+    t = time.monotonic()
+    jobs = [Job(sub, staged, _cache_key(staged, sub.student, ctx.settings, ctx.rubric, ghash, ctx.pass_loss))
+            for sub, staged in ((s, select(s)) for s in subs)]
+    stage_seconds["stage"] = time.monotonic() - t
+
+    results = {job.sub.student: r for job in jobs if (r := cache.load(job))}
+    pending = [job for job in jobs if job.sub.student not in results]
+    progress = Progress(len(jobs), len(results), on_progress)
+
+    def done(job: Job, result: StudentResult, stages: dict, running: int) -> None:
+        results[result.student] = result
+        cache.store(job, result)
         for k, v in stages.items():
             stage_seconds[k] = stage_seconds.get(k, 0.0) + v
-        progress["done"] += 1
-        progress["failed"] += res.status != "graded" or res.total < res.max_total / 2
-        progress["student"] = res.student
-        if on_progress:
-            on_progress(dict(progress))
+        progress.finished(result, running)
 
-    if on_progress:
-        on_progress(dict(progress))
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(pending) or 1))
-    if n_workers == 1:
-        for sub, staged, key in pending:
-            progress["running"] = 1
-            ctx.stage_seconds.clear()
-            try:
-                res = grade_submission(ctx, sub, staged, 0)
-            except Exception as e:  # a grader bug on one submission must not lose the batch
-                res = _crashed(sub, e, points)
-            progress["running"] = 0
-            finished(res, key, ctx.stage_seconds)
-    elif pending:
-        global _CTX
-        _CTX = ctx
-        mp = multiprocessing.get_context("fork")
-        slots = mp.Queue()
-        for i in range(n_workers):
-            slots.put(i)
-        with ProcessPoolExecutor(n_workers, mp_context=mp, initializer=_init_worker, initargs=(slots,)) as pool:
-            futures = {pool.submit(_work, sub, staged): (sub, key) for sub, staged, key in pending}
-            progress["running"] = min(n_workers, len(futures))
-            for fut in as_completed(futures):
-                sub, key = futures[fut]
-                try:
-                    res, stages = fut.result()
-                except Exception as e:  # a worker died: record it, never lose the batch
-                    res, stages = _crashed(sub, e, points), {}
-                progress["running"] = min(n_workers, len(futures) - (progress["done"] - progress["cached"]) - 1)
-                finished(res, key, stages)
-    students = [results[s.student] for s in subs]
+    run_jobs(ctx, pending, n_workers, done)
+
     run = GradeRun(
-        seed=seed, rubric=points, students=students, grader_version=f"{GRADER_VERSION}+{ghash[:12]}",
-        isolation={"name": isolation.name, "bwrap": isolation.bwrap, "unprivileged_uid": isolation.drop_uid, "notes": list(isolation.notes)},
-        interpreters=_interpreters(isolation), settings=dict(settings.__dict__, e2e_threshold=pass_loss, workers=n_workers),
-        out_dir=str(out_dir),
+        seed=seed, rubric=ctx.rubric, students=[results[s.student] for s in subs],
+        grader_version=f"{GRADER_VERSION}+{ghash[:12]}", isolation={"name": ctx.isolation.name, "bwrap": ctx.isolation.bwrap, "unprivileged_uid": ctx.isolation.drop_uid,
+                   "notes": list(ctx.isolation.notes)},
+        interpreters=_interpreters(ctx.isolation), settings=dict(ctx.settings.__dict__, e2e_threshold=ctx.pass_loss, workers=n_workers),
+        out_dir=str(out_dir), stage_seconds={k: round(v, 3) for k, v in stage_seconds.items()},
+        seconds=round(time.monotonic() - t_start, 3),
     )
-    t = time.monotonic()
     outputs.write_all(run, out_dir)
-    stage_seconds["write"] = time.monotonic() - t
-    run.stage_seconds = {k: round(v, 3) for k, v in stage_seconds.items()}
-    run.seconds = round(time.monotonic() - t_start, 3)
-    outputs.write_results_json(run, out_dir)  # again, now with the timings
     return run
 
 
 def _crashed(sub: Submission, e: Exception, points: dict) -> StudentResult:
     results = [CheckResult(t, 0.0, p, ERROR, f"the grader's worker failed: {e!r}") for t, p in points.items()]
     return StudentResult(sub.student, sub.source, sub.layout, f"grader error: {e!r}", results, {})
-
-
-def _load_cache(path: Path, key: str) -> Optional[StudentResult]:
-    try:
-        doc = json.loads(path.read_text())
-        if doc.get("key") != key:
-            return None
-        return StudentResult.from_dict(doc["result"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
 
 
 def _interpreters(isolation: sandbox.Isolation) -> dict:
