@@ -38,7 +38,7 @@ class ExportError(ValueError):
 class ExportReport:
     format: str
     path: Path
-    rows: int  # students written (Canvas: roster rows)
+    rows: int  # student rows written
     warnings: list = field(default_factory=list)  # str: what the instructor must look at
 
 
@@ -85,7 +85,12 @@ def add_arguments(parser) -> None:
     g.add_argument("--assignment-id", help="the Canvas assignment id (default: from the roster's column named "
                    "'<assignment> (<id>)'; give it for an assignment the roster does not have yet)")
     g.add_argument("--points-possible", type=float, help="Canvas points possible; scores are scaled to it (default: "
-                   "the roster's Points Possible for the assignment, else the rubric's 100)")
+                   "the roster's Points Possible for the assignment, else the rubric's 100); refused when it differs "
+                   "from the roster's, since Canvas keeps an existing assignment's points")
+    g.add_argument("--allow-points-mismatch", action="store_true", help="scale to --points-possible even where the "
+                   "roster gives the assignment other points")
+    g.add_argument("--missing-zero", action="store_true", help="Canvas: write 0 for roster students with no graded "
+                   "submission (default: leave them out of the file, so Canvas keeps their current grade)")
     g.add_argument("--match", default="auto", choices=MATCH_CHOICES, help="roster column that student ids are matched "
                    "with (default auto: Canvas download file names by ID, others by SIS Login ID, SIS User ID, ID, login name)")
 
@@ -93,7 +98,8 @@ def add_arguments(parser) -> None:
 def _options(fmt: str, args) -> dict:
     if fmt == "canvas":
         return dict(roster=args.roster, assignment=args.assignment, assignment_id=args.assignment_id,
-                    points_possible=args.points_possible, match=args.match)
+                    points_possible=args.points_possible, match=args.match, missing_zero=args.missing_zero,
+                    allow_points_mismatch=args.allow_points_mismatch)
     if fmt == "nbgrader":
         return dict(assignment=args.assignment or "microgpt")
     return {}
@@ -104,9 +110,10 @@ def check_arguments(args) -> None:
     if "canvas" in args.export:
         if args.roster is None or not args.assignment:
             raise ExportError("--export canvas needs --roster ROSTER.csv (Canvas's gradebook export) and --assignment NAME")
-        from .canvas import read_roster
+        from .canvas import resolve_points
 
-        read_roster(args.roster)
+        resolve_points(roster=args.roster, assignment=args.assignment, assignment_id=args.assignment_id,
+                       points_possible=args.points_possible, allow_points_mismatch=args.allow_points_mismatch)
     if args.points_possible is not None and not args.points_possible > 0:
         raise ExportError(f"--points-possible must be > 0, got {args.points_possible}")
 

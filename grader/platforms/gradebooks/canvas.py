@@ -4,7 +4,20 @@ The roster is Canvas's own gradebook export (Grades > Export > Export Entire Gra
 columns `Student`, `ID`, `SIS User ID`, `SIS Login ID`, `Section` identify each student, and
 its `Points Possible` row gives each assignment's points. The output has those five columns,
 the `Points Possible` row, and one column named as Canvas names the assignment,
-`<name> (<assignment id>)`, with one row per roster student in roster order.
+`<name> (<assignment id>)`, with one row per graded roster student, in roster order.
+
+What Canvas does on import (canvas-lms: lib/gradebook_importer.rb, which reads the file, and
+ui/features/gradebook_uploads/jquery/process_gradebook_upload.js, which posts the grades):
+- a cell that differs from the student's current grade is posted as `posted_grade: <cell>`,
+  and a blank cell is a grade too: it erases the current one. A student who is not in the
+  file is left alone. So a roster student with no new score is left OUT of the file (never
+  given a blank cell), and listed in the report's warnings; `missing_zero=True` writes 0
+  for them instead, when the instructor wants missing work to count as 0.
+- the `Points Possible` row is used only when the import creates a new assignment; an
+  existing assignment keeps its own points. So the scores are scaled to the points that the
+  roster's `Points Possible` row gives for the assignment's column, and a different
+  `points_possible` is refused unless `allow_points_mismatch=True`.
+- a student row is matched by `ID`, then `SIS User ID`, then `SIS Login ID`, then by name.
 
 How a graded student is matched to a roster row (`match="auto"`, the default):
 - Canvas "download submissions" layout: the file names carry the Canvas user id
@@ -15,14 +28,14 @@ How a graded student is matched to a roster row (`match="auto"`, the default):
   `SIS Login ID` before an `@`; the first column where exactly one row matches wins.
 `match` may also name one column ("SIS Login ID", "SIS User ID" or "ID") to use only that.
 
-Roster students with no submission get an empty cell (Canvas leaves their grade alone).
 A submission that matches no roster row, or a row that two submissions match, is never
-written silently: it is listed in the report's warnings (and a row claimed twice stays empty).
+written silently: it is listed in the report's warnings (and a row claimed twice is left out).
 """
 from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from pathlib import Path
 
@@ -31,8 +44,9 @@ from . import ExportError, ExportReport, score_text, write_atomically
 ID_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 MATCH_COLUMNS = ("SIS Login ID", "SIS User ID", "ID")
 POINTS_POSSIBLE = "Points Possible"
-POINTS_POSSIBLE_CELL = "    Points Possible"  # as Canvas's own export writes it (its import matches the words)
+POINTS_POSSIBLE_CELL = "    Points Possible"  # as Canvas's own export writes it (its import looks for the words)
 CANVAS_FILE_ID = re.compile(r"_(\d+)$")  # the Canvas user id that the grader keeps in the student id
+POINTS_RTOL = 1e-9
 
 
 def normalise(text: str) -> str:
@@ -41,7 +55,8 @@ def normalise(text: str) -> str:
 
 
 def read_roster(path: str | Path) -> tuple[list[dict], dict[str, str]]:
-    """(student rows, column name -> points possible) from a Canvas gradebook export."""
+    """(student rows: every column, stripped; column name -> its Points Possible cell) from a
+    Canvas gradebook export."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")  # Canvas writes a byte-order mark
@@ -59,28 +74,89 @@ def read_roster(path: str | Path) -> tuple[list[dict], dict[str, str]]:
     rows, points = [], {}
     for row in reader:
         row = {k: (v or "").strip() for k, v in row.items() if k is not None}
-        if row.get("Student") == POINTS_POSSIBLE:
+        if POINTS_POSSIBLE in row.get("Student", ""):
             points = {k: v for k, v in row.items() if v and k not in ID_COLUMNS}
         elif row.get("ID"):  # rows without an ID are Canvas's posting-policy and muted rows
-            rows.append({c: row.get(c, "") for c in ID_COLUMNS})
+            rows.append({**{c: "" for c in ID_COLUMNS}, **row})
     if not rows:
         raise ExportError(f"the Canvas roster {path} lists no students")
     return rows, {k: v for k, v in points.items() if k}
 
 
-def _assignment_column(header_points: dict, roster_path, name: str, assignment_id) -> tuple[str, str | None]:
-    """The column name, and its points possible when the roster already has that column."""
+def _assignment_column(header: dict, roster_path, name: str, assignment_id) -> tuple[str, bool]:
+    """The column name, and whether the roster has it (the assignment exists in Canvas)."""
     if assignment_id is not None:
         column = f"{name} ({assignment_id})"
-        return column, header_points.get(column)
-    known = [c for c in header_points if re.fullmatch(re.escape(name) + r" \(\d+\)", c)]
+        return column, column in header
+    known = [c for c in header if re.fullmatch(re.escape(name) + r" \(\d+\)", c)]
     if len(known) == 1:
-        return known[0], header_points[known[0]]
+        return known[0], True
     raise ExportError(
         f"give the Canvas assignment id of {name!r} (the number in its column name in a gradebook export, or "
         f"in the assignment's URL): the roster {roster_path} has "
         + (f"several columns named like it: {known}" if known else "no column named like it")
     )
+
+
+def _number(text: str):
+    try:
+        x = float(text.replace(",", ""))
+    except ValueError:
+        return None
+    return x if math.isfinite(x) else None
+
+
+def resolve_points(*, roster, assignment: str, assignment_id=None, points_possible=None, max_total: float = 100.0,
+                   allow_points_mismatch: bool = False) -> tuple[str, float, list]:
+    """(the assignment's column, the points to scale to, warnings). Refuses (ExportError) points
+    that differ from those Canvas has for an existing assignment, unless allow_points_mismatch."""
+    if not assignment or not assignment.strip():
+        raise ExportError("give the Canvas assignment's name (--assignment NAME)")
+    if assignment_id is not None and not re.fullmatch(r"\d+", str(assignment_id).strip()):
+        raise ExportError(f"a Canvas assignment id is a number, not {assignment_id!r}")
+    if points_possible is not None and not float(points_possible) > 0:
+        raise ExportError(f"points possible must be > 0, got {points_possible}")
+    rows, header_points = read_roster(roster)
+    header = {c: header_points.get(c, "") for c in _roster_header(roster)}
+    column, exists = _assignment_column(
+        header, roster, assignment.strip(), None if assignment_id is None else str(assignment_id).strip())
+    warnings = []
+    if not exists:
+        points = float(points_possible) if points_possible is not None else max_total
+        warnings.append(
+            f"the roster has no column {column!r}: Canvas will create a new assignment worth {score_text(points)} points "
+            "on import. If the assignment already exists in Canvas, export the gradebook again and use that as "
+            "the roster, so that its points are read from it")
+        return column, points, warnings
+    cell = header[column]
+    if re.search(r"read\s+only", cell, re.I):
+        raise ExportError(f"Canvas's export marks {column!r} read only: its importer ignores that column")
+    canvas_points = _number(cell)
+    if canvas_points is None or canvas_points <= 0:
+        if points_possible is None:
+            raise ExportError(
+                f"the roster's Points Possible row has {cell!r} for {column!r}, not a number of points: set the "
+                "assignment's points in Canvas and export the gradebook again, or give --points-possible")
+        return column, float(points_possible), warnings
+    if points_possible is None or math.isclose(float(points_possible), canvas_points, rel_tol=POINTS_RTOL):
+        return column, canvas_points, warnings
+    if not allow_points_mismatch:
+        raise ExportError(
+            f"--points-possible {score_text(points_possible)} differs from the {score_text(canvas_points)} points that "
+            f"Canvas has for {column!r} (the roster's Points Possible row). Canvas keeps an existing assignment's "
+            f"points on import, so the scores would be scaled to {score_text(points_possible)} and counted out of "
+            f"{score_text(canvas_points)}. Leave out --points-possible to scale to {score_text(canvas_points)}, or change "
+            "the points in Canvas and export the gradebook again, or pass --allow-points-mismatch to scale to "
+            f"{score_text(points_possible)} all the same")
+    warnings.append(
+        f"scores are scaled to {score_text(points_possible)} points while Canvas counts {column!r} out of "
+        f"{score_text(canvas_points)} (--allow-points-mismatch)")
+    return column, float(points_possible), warnings
+
+
+def _roster_header(path) -> list[str]:
+    text = Path(path).read_text(encoding="utf-8-sig")
+    return [h.strip() for h in next(csv.reader(io.StringIO(text)), [])]
 
 
 def _roster_index(rows: list[dict]) -> dict[str, dict[str, list[int]]]:
@@ -116,26 +192,24 @@ def match_student(student, index, match: str) -> tuple[int | None, str]:
     return None, f"no roster row has it as {' or '.join(columns)}"
 
 
+def _who(row: dict, column: str) -> str:
+    current = row.get(column, "")
+    return f"{row['Student']} (ID {row['ID']}; " + (f"Canvas has {current})" if current else "no grade in Canvas)")
+
+
 def export(run, dest: Path, *, roster, assignment: str, assignment_id=None, points_possible=None,
-           match: str = "auto") -> ExportReport:
-    """Write the Canvas import CSV for `assignment` to dest."""
+           match: str = "auto", missing_zero: bool = False, allow_points_mismatch: bool = False) -> ExportReport:
+    """Write the Canvas import CSV for `assignment` to dest: a row for every roster student
+    with a score (and, with missing_zero, a 0 for every other one); never a blank grade."""
     if match != "auto" and match not in MATCH_COLUMNS:
         raise ExportError(f"match must be 'auto' or one of {', '.join(MATCH_COLUMNS)}, not {match!r}")
-    if not assignment or not assignment.strip():
-        raise ExportError("give the Canvas assignment's name (--assignment NAME)")
-    if assignment_id is not None and not re.fullmatch(r"\d+", str(assignment_id).strip()):
-        raise ExportError(f"a Canvas assignment id is a number, not {assignment_id!r}")
-    rows, header_points = read_roster(roster)
-    column, roster_points = _assignment_column(
-        header_points, roster, assignment.strip(), None if assignment_id is None else str(assignment_id).strip()
-    )
     max_total = sum(run.rubric.values()) if run.rubric else 0.0
-    if points_possible is None:
-        points_possible = float(roster_points) if roster_points else max_total
-    points_possible = float(points_possible)
-    scale = points_possible / max_total if max_total else 1.0
+    column, points, warnings = resolve_points(
+        roster=roster, assignment=assignment, assignment_id=assignment_id, points_possible=points_possible,
+        max_total=max_total or 100.0, allow_points_mismatch=allow_points_mismatch)
+    rows, _ = read_roster(roster)
+    scale = points / max_total if max_total else 1.0
 
-    warnings = []
     index = _roster_index(rows)
     claims: dict[int, list] = {}
     for s in sorted(run.students, key=lambda s: s.student):
@@ -144,22 +218,32 @@ def export(run, dest: Path, *, roster, assignment: str, assignment_id=None, poin
             warnings.append(f"not in the roster: {s.student} (score {score_text(s.total * scale)}; {how}): not exported")
         else:
             claims.setdefault(i, []).append(s)
-    cells = {}
+    cells, ambiguous = {}, set()
     for i, subs in claims.items():
         if len(subs) > 1:
             who = ", ".join(s.student for s in subs)
-            warnings.append(f"roster row {rows[i]['Student']!r} (ID {rows[i]['ID']}) matches several submissions: {who}; left empty")
+            warnings.append(f"left out: roster row {_who(rows[i], column)} matches several submissions: {who}")
+            ambiguous.add(i)
             continue
         s = subs[0]
         cells[i] = score_text(s.total * scale)
         if s.status != "graded":
             warnings.append(f"{s.student} ({rows[i]['Student']}): {s.status}; exported its score {cells[i]}")
+    for i, row in enumerate(rows):
+        if i in cells or i in ambiguous:
+            continue
+        if missing_zero:
+            cells[i] = "0"
+            warnings.append(f"given 0 (no graded submission; --missing-zero): {_who(row, column)}")
+        else:
+            warnings.append(f"left out (no graded submission; Canvas keeps their grade): {_who(row, column)}")
 
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(list(ID_COLUMNS) + [column])
-    w.writerow([POINTS_POSSIBLE_CELL, "", "", "", "", score_text(points_possible)])
-    for i, row in enumerate(rows):
-        w.writerow([row[c] for c in ID_COLUMNS] + [cells.get(i, "")])
+    w.writerow([POINTS_POSSIBLE_CELL, "", "", "", "", score_text(points)])
+    written = [i for i in range(len(rows)) if i in cells]
+    for i in written:
+        w.writerow([rows[i][c] for c in ID_COLUMNS] + [cells[i]])
     write_atomically(dest, out.getvalue())
-    return ExportReport("canvas", dest, len(rows), warnings)
+    return ExportReport("canvas", dest, len(written), warnings)
