@@ -28,7 +28,7 @@ SANDBOX_UID_BASE = 61000  # uids with no account, claimed one per grading proces
 SANDBOX_UID_COUNT = 2000
 LOCK_DIR = Path(tempfile.gettempdir()) / "mgrade-uids"
 MAX_RESULT_BYTES = 64 * 2**20
-MIN_PYTHON = (3, 9)
+MIN_PYTHON = (3, 8)  # Ubuntu 22.04's pypy3 (Gradescope's base image) is a 3.8; the child and microgpt keep to 3.8
 PRLIMIT = shutil.which("prlimit", path="/usr/bin:/bin")  # child.py and probes.py run under PyPy 3.9 too
 
 
