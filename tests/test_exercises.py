@@ -80,9 +80,22 @@ def test_every_task_function_becomes_its_stub():
 
 
 def test_unmarked_code_is_copied_as_is():
-    """Are files without solution regions byte-identical to the reference?"""
+    """Are files without solution regions byte-identical to the reference, after the banner
+    that names where they come from?"""
     for name in ("model.py", "train.py", "data.py", "config.py", "evaluate.py"):
-        assert (ROOT / "exercises" / "microgpt" / name).read_bytes() == (ROOT / "solutions" / "microgpt" / name).read_bytes()
+        banner, rest = (ROOT / "exercises" / "microgpt" / name).read_bytes().split(b"\n", 1)
+        assert banner == f"# Generated from solutions/microgpt/{name} by `python -m grader exercises`: instructors edit there, not here.".encode()
+        assert rest == (ROOT / "solutions" / "microgpt" / name).read_bytes()
+
+
+def test_generated_files_say_so_first():
+    """Does every generated file start with where it comes from, and do the public tests skip
+    the fixtures' "_generated" note?"""
+    for path in (ROOT / "exercises" / "microgpt").glob("*.py"):
+        assert path.read_text(encoding="utf-8").startswith(f"# Generated from solutions/microgpt/{path.name} by "), path.name
+    fixtures = json.loads((ROOT / "exercises" / "tests" / "fixtures.json").read_text(encoding="utf-8"))
+    assert fixtures["_generated"].startswith("Generated from solutions/microgpt and exercises/tests/checks.py by ")
+    assert "_generated" not in load_checks().load_fixtures()
 
 
 @pytest.mark.parametrize(

@@ -1,3 +1,4 @@
+# Generated from solutions/microgpt/adam.py by `python -m grader exercises`: instructors edit there, not here.
 """Adam with bias correction and a linearly decaying learning rate, as microgpt trains."""
 from __future__ import annotations
 

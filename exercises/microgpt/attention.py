@@ -1,3 +1,4 @@
+# Generated from solutions/microgpt/attention.py by `python -m grader exercises`: instructors edit there, not here.
 """Multi-head causal self-attention for one new position, with a key/value cache."""
 from __future__ import annotations
 

@@ -1,3 +1,4 @@
+# Generated from solutions/microgpt/checkpoint.py by `python -m grader exercises`: instructors edit there, not here.
 """Saving a trained model (config, vocabulary, weights) to JSON and loading it back."""
 from __future__ import annotations
 

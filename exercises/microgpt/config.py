@@ -1,3 +1,4 @@
+# Generated from solutions/microgpt/config.py by `python -m grader exercises`: instructors edit there, not here.
 """The model and training hyperparameters, with microgpt's defaults, in one place."""
 from __future__ import annotations
 

@@ -1,3 +1,4 @@
+# Generated from solutions/microgpt/data.py by `python -m grader exercises`: instructors edit there, not here.
 """The names data set and the character tokenizer."""
 from __future__ import annotations
 

@@ -1,3 +1,4 @@
+# Generated from solutions/microgpt/evaluate.py by `python -m grader exercises`: instructors edit there, not here.
 """The held-out loss: the figure that says whether training worked."""
 from __future__ import annotations
 

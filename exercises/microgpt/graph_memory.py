@@ -1,3 +1,4 @@
+# Generated from solutions/microgpt/graph_memory.py by `python -m grader exercises`: instructors edit there, not here.
 """Freeing Value graphs quickly: reference counting instead of the cyclic collector."""
 from __future__ import annotations
 

@@ -1,3 +1,4 @@
+# Generated from solutions/microgpt/model.py by `python -m grader exercises`: instructors edit there, not here.
 """The GPT: embeddings, pre-norm attention and MLP blocks, and the language-model head.
 
 The model runs one token at a time; a KVCache carries each layer's keys and values from

@@ -1,3 +1,4 @@
+# Generated from solutions/microgpt/nn.py by `python -m grader exercises`: instructors edit there, not here.
 """The three building blocks of the model: linear, softmax and rmsnorm, on lists of Values."""
 from __future__ import annotations
 

@@ -1,3 +1,4 @@
+# Generated from solutions/microgpt/plot.py by `python -m grader exercises`: instructors edit there, not here.
 """The training-loss curve as a PNG (needs the optional `plot` extra: matplotlib)."""
 from __future__ import annotations
 

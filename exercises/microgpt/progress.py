@@ -1,3 +1,4 @@
+# Generated from solutions/microgpt/progress.py by `python -m grader exercises`: instructors edit there, not here.
 """A one-line progress bar on stderr (the package uses no third-party libraries)."""
 from __future__ import annotations
 

@@ -1,3 +1,4 @@
+# Generated from solutions/microgpt/sampling.py by `python -m grader exercises`: instructors edit there, not here.
 """Drawing new names from the model, one character at a time."""
 from __future__ import annotations
 

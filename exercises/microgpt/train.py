@@ -1,3 +1,4 @@
+# Generated from solutions/microgpt/train.py by `python -m grader exercises`: instructors edit there, not here.
 """Train microgpt on a names file, then sample new names.
 
     PYTHONPATH=solutions python -m microgpt.train --steps 1000 --seed 42 --json out.json

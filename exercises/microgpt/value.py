@@ -1,3 +1,4 @@
+# Generated from solutions/microgpt/value.py by `python -m grader exercises`: instructors edit there, not here.
 """A scalar that remembers how it was computed, so that backward() can find every gradient.
 
 Each op stores its children and the local gradients d(out)/d(child) as plain numbers;

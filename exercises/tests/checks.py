@@ -132,7 +132,7 @@ def run_check(c: Check, mg, fixtures: dict) -> list[str]:
 
 
 def load_fixtures() -> dict:
-    return json.loads(FIXTURES.read_text(encoding="utf-8"))
+    return {k: v for k, v in json.loads(FIXTURES.read_text(encoding="utf-8")).items() if not k.startswith("_")}  # "_" keys are notes
 
 
 def check_task(mg, task_id: str, fixtures: dict | None = None) -> list[str]:

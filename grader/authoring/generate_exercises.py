@@ -2,8 +2,9 @@
 
 Each `# BEGIN SOLUTION` ... `# END SOLUTION` region (always a whole function body, after the
 docstring) becomes `raise NotImplementedError("Task <id>: <todo>")`, with the id and the todo
-from grader/tasks.py; everything else is copied as is. The known-answer fixtures of the
-public tests (exercises/tests/fixtures.json) are computed from the reference at the same time.
+from grader/tasks.py; everything else is copied as is, under a first line that says where the
+file comes from. The known-answer fixtures of the public tests (exercises/tests/fixtures.json,
+whose "_generated" key says the same) are computed from the reference at the same time.
 
     python -m grader exercises          # rewrite exercises/microgpt/ and the fixtures
     python -m grader exercises --check  # exit 1 if either differs from a fresh generation
@@ -43,9 +44,19 @@ def stub(task: Task) -> str:
     return f"raise NotImplementedError({json.dumps(f'Task {task.id}: {task.todo}')})"
 
 
+VERB = "python -m grader exercises"
+
+
+def generated_from(source: str) -> str:
+    """What a generated file says on its first line (fixtures.json: in its "_generated" key).
+    The release ships it, so it names no more than a path."""
+    return f"Generated from {source} by `{VERB}`: instructors edit there, not here."
+
+
 def skeleton_source(path: Path) -> str:
-    """The student version of one reference file."""
-    return replace_regions(path.read_text(encoding="utf-8"), lambda r: [stub(task_of(path.stem, r.qualname))], path.name)
+    """The student version of one reference file, under its banner."""
+    stubbed = replace_regions(path.read_text(encoding="utf-8"), lambda r: [stub(task_of(path.stem, r.qualname))], path.name)
+    return f"# {generated_from(f'solutions/microgpt/{path.name}')}\n" + stubbed
 
 
 def package_files(src: Path = SOLUTIONS) -> list[Path]:
@@ -94,6 +105,7 @@ def fixtures_text() -> str:
     """The known answers of the public tests, computed by the reference."""
     with _reference_package() as reference:
         fixtures = _load_checks().compute_fixtures(reference)
+    fixtures["_generated"] = generated_from("solutions/microgpt and exercises/tests/checks.py")  # JSON has no comments
     return json.dumps(fixtures, indent=1, sort_keys=True) + "\n"
 
 
