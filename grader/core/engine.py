@@ -354,12 +354,16 @@ def run_jobs(ctx: Context, jobs: list[Job], n_workers: int, done: Callable[[Job,
 def make_context(
     *, seed: int, steps: int = 1000, e2e_timeout: float = 600.0, task_timeout: float = 20.0,
     e2e_threshold: Optional[float] = None, run_e2e: bool = True, rubric: str | Path = DEFAULT_RUBRIC,
-    use_bwrap: bool = True, use_pypy: bool = True,
+    use_bwrap: bool = True, use_pypy: bool = True, private: Optional[dict] = None, allow_weak_isolation: bool = False,
 ) -> Context:
     """What grading needs once per run: the isolation found here, the inputs drawn from the
-    seed and the reference's outputs on them, the held-out names and the pass mark."""
+    seed and the reference's outputs on them, the held-out names and the pass mark.
+    A probe child must reach neither the reference nor the `private` folders ({"the
+    submissions folder": path, ...}) nor the network, else sandbox.IsolationError, unless
+    allow_weak_isolation (then recorded in the isolation)."""
     settings = Settings(seed, steps, e2e_timeout, task_timeout, e2e_threshold, e2e=run_e2e)
-    isolation = sandbox.detect(hidden=str(REFERENCE_DIR), use_bwrap=use_bwrap, use_pypy=use_pypy)
+    isolation = sandbox.detect(hidden=str(REFERENCE_DIR), private=private, use_bwrap=use_bwrap, use_pypy=use_pypy)
+    isolation = sandbox.require(isolation, allow_weak=allow_weak_isolation)
     inputs = {task.id: checks.make_inputs(task.id, seed) for task in TASKS}
     expected = {task.id: checks.expected_outputs(task.id, inputs[task.id]) for task in TASKS}
     pass_loss = e2e.threshold() if e2e_threshold is None else e2e_threshold
@@ -382,6 +386,7 @@ def grade(
     use_cache: bool = True,
     run_e2e: bool = True,
     on_progress: Optional[Callable[[dict], None]] = None,
+    allow_weak_isolation: bool = False,
 ) -> GradeRun:
     """Grade every submission under `submissions`; write grades.csv, results.json and
     feedback/ into `out_dir`; return the run. Without `seed`, a re-run into the same out_dir
@@ -395,10 +400,12 @@ def grade(
     stage_seconds = {"setup": 0.0, "stage": 0.0, "tasks": 0.0, "e2e": 0.0, "evaluate": 0.0}
 
     t = time.monotonic()
+    if os.geteuid() == 0:
+        os.chmod(out_dir, 0o700)  # without bwrap the sandbox uid sees the file system: not the results
     ctx = make_context(seed=seed, steps=steps, e2e_timeout=e2e_timeout, task_timeout=task_timeout,
-                       e2e_threshold=e2e_threshold, run_e2e=run_e2e, rubric=rubric, use_bwrap=use_bwrap, use_pypy=use_pypy)
-    if ctx.isolation.drop_uid and not ctx.isolation.bwrap:
-        os.chmod(out_dir, 0o700)  # the sandbox uid sees the file system: keep it out of the results
+                       e2e_threshold=e2e_threshold, run_e2e=run_e2e, rubric=rubric, use_bwrap=use_bwrap, use_pypy=use_pypy,
+                       private={"the submissions folder": submissions, "the output folder": out_dir},
+                       allow_weak_isolation=allow_weak_isolation)
     cache = Cache(out_dir, use_cache)
     cache.remember_seed(seed)
     ghash = grader_hash()
@@ -425,8 +432,7 @@ def grade(
 
     run = GradeRun(
         seed=seed, rubric=ctx.rubric, students=[results[s.student] for s in subs],
-        grader_version=f"{GRADER_VERSION}+{ghash[:12]}", isolation={"name": ctx.isolation.name, "bwrap": ctx.isolation.bwrap, "unprivileged_uid": ctx.isolation.drop_uid,
-                   "notes": list(ctx.isolation.notes)},
+        grader_version=f"{GRADER_VERSION}+{ghash[:12]}", isolation=ctx.isolation.to_dict(),
         interpreters=_interpreters(ctx.isolation), settings=dict(ctx.settings.__dict__, e2e_threshold=ctx.pass_loss, workers=n_workers),
         out_dir=str(out_dir), stage_seconds={k: round(v, 3) for k, v in stage_seconds.items()},
         seconds=round(time.monotonic() - t_start, 3),

