@@ -3,19 +3,26 @@
 Each writer is one exporter, `export(run, out_dir)`, listed in EXPORTERS; platform exporters
 (Gradescope, Canvas, nbgrader) follow the same shape. Every file is written atomically
 (a temporary file, then os.replace), so a killed grader never leaves a torn file.
+
+Every string that comes from a submission (a student id, a file name, a message, what the
+code printed) is written through one helper per format: md_text / md_block, html_text,
+csv_cell, gradescope_text; and every student's text is bounded first (results.bound_student).
 """
 from __future__ import annotations
 
 import csv
+import hashlib
 import html
 import io
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Callable
 
-from .results import GradeRun, StudentResult
+from .results import MAX_MESSAGE_CHARS, MAX_STUDENT_CHARS, GradeRun, StudentResult, clean, cut
+from .submissions import MAX_ID_CHARS, safe_id
 from ..tasks import task as task_info
 
 
@@ -41,6 +48,53 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
+# ----- one escaping helper per format ----------------------------------------------------------
+
+_SAFE_STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,%d}" % (MAX_ID_CHARS + 40))
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~-])")
+
+
+def md_text(text) -> str:
+    """text as inert inline Markdown: one line, markup characters backslash-escaped, and
+    < > & as entities (so no HTML tag, link, heading or emphasis can be formed)."""
+    text = " ".join(clean(str(text)).splitlines())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def md_block(text) -> list:
+    """text as a fenced code block (lines): the fence is longer than any run of backticks in
+    the text, so nothing in it can close the block."""
+    text = clean(str(text))
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence, text, fence]
+
+
+def html_text(text) -> str:
+    """text for HTML element content or a quoted attribute."""
+    return html.escape(clean(str(text)), quote=True)
+
+
+def csv_cell(text) -> str:
+    """A text cell no spreadsheet reads as a formula (= + - @, tab or return first: OWASP's
+    CSV injection rule): such a cell gets a leading apostrophe. Numbers are left alone."""
+    text = clean(str(text))
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        try:
+            float(text)
+        except ValueError:
+            return "'" + text
+    return text
+
+
+def gradescope_text(text, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """text for Gradescope's results.json, shown with output_format "text" (set it on the
+    document and on each test: Gradescope's default, simple_format, renders some HTML):
+    control characters escaped, and cut to `limit` with a visible marker."""
+    return cut(str(text), limit)
+
+
 def write_grades_csv(run: GradeRun, out_dir: Path) -> None:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
@@ -48,7 +102,8 @@ def write_grades_csv(run: GradeRun, out_dir: Path) -> None:
     w.writerow(["student", *tasks, "total", "max", "status"])
     for s in run.students:
         scores = {r.task: r.score for r in s.results}
-        w.writerow([s.student, *(_fmt(scores.get(t, 0.0)) for t in tasks), _fmt(s.total), _fmt(s.max_total), s.status])
+        w.writerow([csv_cell(s.student), *(_fmt(scores.get(t, 0.0)) for t in tasks), _fmt(s.total), _fmt(s.max_total),
+                    csv_cell(cut(s.status))])
     atomic_write(out_dir / "grades.csv", buf.getvalue())
 
 
@@ -63,32 +118,33 @@ def _title(task_id: str) -> str:
 
 
 def feedback_markdown(s: StudentResult, run: GradeRun) -> str:
+    s, m = s.bounded(), md_text
     lines = [
-        f"# microgpt: feedback for {s.student}",
+        f"# microgpt: feedback for {m(s.student)}",
         "",
-        f"**Total: {_fmt(s.total)} / {_fmt(s.max_total)}** (run seed {run.seed}; status: {s.status})",
+        f"**Total: {_fmt(s.total)} / {_fmt(s.max_total)}** (run seed {run.seed}; status: {m(s.status)})",
         "",
         "| task | points | status |",
         "|---|---:|---|",
     ]
     for r in s.results:
-        lines.append(f"| {r.task} ({_title(r.task)}) | {_fmt(r.score)} / {_fmt(r.max_score)} | {r.status} |")
+        lines.append(f"| {m(r.task)} ({m(_title(r.task))}) | {_fmt(r.score)} / {_fmt(r.max_score)} | {m(r.status)} |")
     for note in s.notes:
-        lines += ["", f"Note: {note}"]
+        lines += ["", f"Note: {m(note)}"]
     for r in s.results:
-        lines += ["", f"## {r.task}: {_fmt(r.score)} / {_fmt(r.max_score)}, {r.status}", ""]
+        lines += ["", f"## {m(r.task)}: {_fmt(r.score)} / {_fmt(r.max_score)}, {m(r.status)}", ""]
         for d in r.details:
             mark = "passed" if d.passed else "**failed**"
-            lines.append(f"- {d.description}: {mark}")
+            lines.append(f"- {m(d.description)}: {mark}")
         if r.status != "passed" or not r.details:
-            lines += ["", "```", r.message.strip(), "```"]
+            lines += ["", *md_block(r.message.strip())]
         if r.output.strip() and r.status != "passed":
-            lines += ["", "What your code printed (the end of it):", "", "```", r.output.strip()[-2000:], "```"]
+            lines += ["", "What your code printed (the end of it):", "", *md_block(r.output.strip()[-2000:])]
     return "\n".join(lines) + "\n"
 
 
 def feedback_html(s: StudentResult, run: GradeRun) -> str:
-    e = html.escape
+    s, e = s.bounded(), html_text
     rows = "".join(
         f"<tr><td>{e(r.task)} ({e(_title(r.task))})</td><td>{_fmt(r.score)} / {_fmt(r.max_score)}</td>"
         f"<td class='{e(r.status.replace(' ', '-'))}'>{e(r.status)}</td></tr>"
@@ -118,10 +174,27 @@ def feedback_html(s: StudentResult, run: GradeRun) -> str:
     return "\n".join(parts)
 
 
-def write_feedback(run: GradeRun, out_dir: Path) -> None:
+def feedback_stems(run: GradeRun) -> dict:
+    """student id -> the name of its feedback files. Ids from find_submissions are already
+    safe and unique without case; a result made elsewhere still cannot write outside
+    feedback/ or onto another student's page."""
+    stems, used = {}, set()
     for s in run.students:
-        atomic_write(out_dir / "feedback" / f"{s.student}.md", feedback_markdown(s, run))
-        atomic_write(out_dir / "feedback" / f"{s.student}.html", feedback_html(s, run))
+        stem = s.student
+        if not _SAFE_STEM.fullmatch(stem) or stem.lower() in used:
+            stem = f"{safe_id(stem)[:MAX_ID_CHARS]}-{hashlib.sha256(stem.encode('utf-8', 'surrogateescape')).hexdigest()[:8]}"
+            while stem.lower() in used:
+                stem += "_"
+        used.add(stem.lower())
+        stems[s.student] = stem
+    return stems
+
+
+def write_feedback(run: GradeRun, out_dir: Path) -> None:
+    stems = feedback_stems(run)
+    for s in run.students:
+        atomic_write(out_dir / "feedback" / f"{stems[s.student]}.md", feedback_markdown(s, run))
+        atomic_write(out_dir / "feedback" / f"{stems[s.student]}.html", feedback_html(s, run))
 
 
 EXPORTERS: dict[str, Callable[[GradeRun, Path], None]] = {

@@ -1,11 +1,100 @@
 """What a grading run produces: small dataclasses, turned into CSV, JSON and feedback at the edge."""
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Optional
 
 # CheckResult.status values
 PASSED, PARTIAL, FAILED, ERROR, NOT_SUBMITTED, SKIPPED = "passed", "partial", "failed", "error", "not submitted", "skipped"
+
+# What one student's result may hold where it is written (results.json, feedback, the cache):
+# the last line of defence behind the limits on what a child may send.
+MAX_MESSAGE_CHARS = 4_000  # one message, output, note or name
+MAX_STUDENT_CHARS = 100_000  # all of one student's text together
+MAX_ITEMS = 100  # notes, and checks per task
+MIN_CUT_CHARS = 80  # sharing out the student budget never cuts a text shorter than this
+UNCUT_KEYS = ("student", "task", "status", "layout")  # identifiers, never shortened by the budget
+
+
+def clean(text: str) -> str:
+    """text without what a terminal or a viewer would act on: control characters other than
+    newline and tab, bidi and zero-width formatting, lone surrogates, each written as an escape."""
+    if text.replace("\n", "").replace("\t", "").isprintable():
+        return text
+    return "".join(
+        c if c in "\n\t" or c.isprintable() or unicodedata.category(c) == "Zs"
+        else f"\\x{ord(c) & 0xFF:02x}" if 0xD800 <= ord(c) <= 0xDFFF
+        else c.encode("unicode_escape").decode("ascii")
+        for c in text
+    )
+
+
+def cut(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """text cleaned and at most about `limit` characters: its start and its end, with a
+    visible marker saying how many characters were cut between them."""
+    head, tail = limit * 2 // 3, limit // 3
+    if len(text) <= 2 * limit:
+        text = clean(text)
+        if len(text) <= limit:
+            return text
+        start, end = text[:head], text[-tail:]
+    else:  # clean only what is kept: cleaning megabytes would cost seconds
+        start, end = clean(text[:head])[:head], clean(text[-tail:])[-tail:]
+    return f"{start}\n[... {len(text) - head - tail:,} characters cut]\n{end}"
+
+
+def _strings(doc):
+    """(container, key, length) of every string in a to_dict() tree, except identifiers."""
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            if isinstance(v, str):
+                if k not in UNCUT_KEYS:
+                    yield doc, k, len(v)
+            else:
+                yield from _strings(v)
+    elif isinstance(doc, list):
+        for i, v in enumerate(doc):
+            if isinstance(v, str):
+                yield doc, i, len(v)
+            else:
+                yield from _strings(v)
+
+
+def bound_student(d: dict) -> dict:
+    """A StudentResult's to_dict() within the limits: every text cleaned and cut to
+    MAX_MESSAGE_CHARS, lists to MAX_ITEMS, then all the text together to MAX_STUDENT_CHARS by
+    cutting the longest texts to a common length. Each cut says how much it cut."""
+    if len(d.get("notes", [])) > MAX_ITEMS:
+        d["notes"] = d["notes"][:MAX_ITEMS] + [f"[... {len(d['notes']) - MAX_ITEMS:,} more notes cut]"]
+    for r in d.get("results", []):
+        if len(r.get("details", [])) > MAX_ITEMS:
+            n = len(r["details"]) - MAX_ITEMS
+            r["details"] = r["details"][:MAX_ITEMS]
+            r["message"] = r.get("message", "") + f"\n[... {n:,} more checks cut]"
+    for key in UNCUT_KEYS:  # identifiers: cleaned and capped like any name
+        if isinstance(d.get(key), str):
+            d[key] = cut(d[key])
+    for r in d.get("results", []):
+        for key in UNCUT_KEYS:
+            if isinstance(r.get(key), str):
+                r[key] = cut(r[key])
+    for container, k, _ in list(_strings(d)):
+        container[k] = cut(container[k])
+    found = list(_strings(d))
+    total = sum(n for _, _, n in found)
+    if total > MAX_STUDENT_CHARS:
+        lengths = sorted(n for _, _, n in found)
+        cap, left, count = MIN_CUT_CHARS, MAX_STUDENT_CHARS, len(lengths)
+        for n in lengths:  # the largest common cap that fits the budget
+            if n * count > left:
+                cap = max(MIN_CUT_CHARS, left // count)
+                break
+            left, count = left - n, count - 1
+        for container, k, n in found:
+            if n > cap:
+                container[k] = cut(container[k], cap)
+    return d
 
 
 @dataclass
@@ -53,9 +142,14 @@ class StudentResult:
         return round(sum(r.max_score for r in self.results), 2)
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        """As written to results.json and the cache: every text bounded (bound_student)."""
+        d = bound_student(asdict(self))
         d["total"], d["max_total"] = self.total, self.max_total
         return d
+
+    def bounded(self) -> "StudentResult":
+        """A copy with every text cleaned and within the limits, for writers that take the object."""
+        return StudentResult.from_dict(self.to_dict())
 
     @classmethod
     def from_dict(cls, d: dict) -> "StudentResult":

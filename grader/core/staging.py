@@ -8,9 +8,8 @@ from __future__ import annotations
 import ast
 import hashlib
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
-from .submissions import MAX_FILE_BYTES, Submission
+from .submissions import MAX_FILE_BYTES, Submission, graded_entries
 from ..tasks import TASK_MODULES
 
 OK, NOT_SUBMITTED = "ok", "not submitted"
@@ -31,39 +30,28 @@ class Staged:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _rank(path: str) -> tuple:
-    p = PurePosixPath(path.replace("\\", "/"))
-    return (p.parent.name != "microgpt", len(p.parts), path)
-
-
 def select(sub: Submission) -> Staged:
     staged = Staged()
     if sub.error:
         for m in TASK_MODULES:
             staged.status[m] = f"unreadable submission: {sub.error}"
+        staged.notes.extend(sub.notes)
         return staged
-    by_module: dict[str, list] = {m: [] for m in TASK_MODULES}
-    ignored = []
-    for e in sub.entries:
-        p = PurePosixPath(e.path.replace("\\", "/"))
-        stem = p.name[:-3] if p.name.endswith(".py") else None
-        hidden = any(part.startswith((".", "__MACOSX")) or part == "__pycache__" for part in p.parts)
-        if stem in by_module and not hidden:
-            by_module[stem].append(e)
-        else:
-            ignored.append(e.path)
-    for m, candidates in by_module.items():
-        if not candidates:
-            staged.status[m] = NOT_SUBMITTED
+    graded = graded_entries(sub.entries)
+    ignored = [e.path for e in sub.entries if e.module is None or graded.get(e.module) is not e]
+    for m in TASK_MODULES:
+        e = graded.get(m)
+        if e is None:
+            staged.status[m] = (f"{m}.py was not found in the files read (the submission holds {sub.listing_cut})"
+                                if sub.listing_cut else NOT_SUBMITTED)
             continue
-        candidates.sort(key=lambda e: _rank(e.path))
-        e = candidates[0]
-        for other in candidates[1:]:
-            ignored.append(other.path)
         if e.kind == "too big" or (e.data is not None and len(e.data) > MAX_FILE_BYTES):
             staged.status[m] = f"{e.path} was rejected: larger than {MAX_FILE_BYTES // 1024} KB"
             continue
-        if e.kind != "file" or e.data is None:
+        if e.kind == "unreadable" or (e.kind == "file" and e.data is None):
+            staged.status[m] = f"{e.path} could not be read: {e.note or 'not read'}"
+            continue
+        if e.kind != "file":
             staged.status[m] = f"{e.path} was rejected: it is a {e.kind}, not a regular file"
             continue
         staged.hashes[f"{m}.py"] = hashlib.sha256(e.data).hexdigest()
@@ -83,6 +71,7 @@ def select(sub: Submission) -> Staged:
             continue
         staged.sources[m] = text
         staged.status[m] = OK
+    staged.notes.extend(sub.notes)
     if ignored:
         shown = sorted(ignored)[:MAX_NOTES]
         more = f" and {len(ignored) - MAX_NOTES} more" if len(ignored) > MAX_NOTES else ""
