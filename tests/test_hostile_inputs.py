@@ -22,7 +22,7 @@ from grader.core import outputs
 from grader.core.results import CheckDetail, CheckResult, GradeRun, StudentResult
 from grader.core.rubric import load_rubric
 from grader.core.staging import OK, select
-from grader.core.submissions import MAX_DEPTH, MAX_FILE_BYTES, MAX_ID_CHARS, MAX_TREE_FILES, find_submissions
+from grader.core.submissions import MAX_DEPTH, MAX_ID_CHARS, MAX_TREE_FILES, Budget, find_submissions
 from grader.tasks import TASK_MODULES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -267,11 +267,27 @@ def test_file_count_limit_has_a_clear_status(tmp_path):
     for i in range(MAX_TREE_FILES + 50):
         (d / "zzz" / f"f{i}.txt").touch()
     _copy_sample(d / "microgpt")
+    (d / ".venv").mkdir()
+    for i in range(MAX_TREE_FILES):  # hidden folders are not entered: they cost nothing
+        (d / ".venv" / f"v{i}.py").touch()
     (sub,) = find_submissions(tmp_path / "subs")
     staged = select(sub)
-    assert len(sub.entries) <= MAX_TREE_FILES + 10
+    assert len(sub.entries) <= MAX_TREE_FILES + 10 and not any(e.path.startswith(".venv/v") for e in sub.entries)
     assert any(f"{MAX_TREE_FILES:,} files" in n for n in staged.notes), staged.notes
     assert staged.status == {m: OK for m in TASK_MODULES}  # the task files, near the top, still count
+
+
+def test_batch_limits(tmp_path):
+    """Past the batch's file budget, the remaining submissions are not read, and say so."""
+    for name in ("a", "b", "c"):
+        _copy_sample(tmp_path / name)
+        for i in range(10):
+            (tmp_path / name / f"x{i}.txt").touch()
+    subs = find_submissions(tmp_path, Budget(files=20))
+    assert select(subs[0]).status == {m: OK for m in TASK_MODULES}
+    assert "batch reached its limit" in subs[2].error and "batch" in select(subs[2]).status["value"]
+    subs = find_submissions(tmp_path, Budget(nbytes=len((REFERENCE / "value.py").read_bytes()) + 10))
+    assert "byte limit" in select(subs[0]).status["nn"] + select(subs[0]).status["value"]
 
 
 def test_deep_tree(tmp_path):
@@ -365,6 +381,14 @@ def test_zip_with_a_huge_member_count(tmp_path):
     assert "members" in sub.error and peak < PEAK_BUDGET, (sub.error, peak / MB)
 
 
+def test_zip_member_compressed_with_bzip2_is_not_inflated(tmp_path):
+    """bzip2 and lzma inflate without a bound on their output: such members are not read."""
+    (tmp_path / "subs").mkdir()
+    _zip(tmp_path / "subs" / "bz.zip", _sample_members(), zipfile.ZIP_BZIP2)
+    (sub,) = find_submissions(tmp_path / "subs")
+    assert "compression method 12 is not accepted" in select(sub).status["value"]
+
+
 def test_nested_zip_is_not_unpacked(tmp_path):
     (tmp_path / "subs").mkdir()
     inner = _zip(tmp_path / "inner.zip", _sample_members())
@@ -421,7 +445,7 @@ def test_control_characters_are_removed_from_what_is_written(tmp_path):
     for text in texts:
         assert not [c for c in "\x1b\x07\x00\u202e" if c in text], text
     message = json.loads((tmp_path / "results.json").read_text())["students"][0]["results"][0]["message"]
-    assert message.startswith("a\\x1b]0;pwned\\x07b")  # shown as an escape, not dropped
+    assert message.startswith("a\\u001b]0;pwned\\u0007b")  # shown as an escape, not dropped
 
 
 # ----- the whole pipeline -----------------------------------------------------------------------

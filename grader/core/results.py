@@ -19,13 +19,13 @@ UNCUT_KEYS = ("student", "task", "status", "layout")  # identifiers, never short
 
 def clean(text: str) -> str:
     """text without what a terminal or a viewer would act on: control characters other than
-    newline and tab, bidi and zero-width formatting, lone surrogates, each written as an escape."""
+    newline and tab, bidi and zero-width formatting, lone surrogates, each written as an
+    escape (\\u001b, \\u202e), as submissions.shown writes them in names."""
     if text.replace("\n", "").replace("\t", "").isprintable():
         return text
     return "".join(
         c if c in "\n\t" or c.isprintable() or unicodedata.category(c) == "Zs"
-        else f"\\x{ord(c) & 0xFF:02x}" if 0xD800 <= ord(c) <= 0xDFFF
-        else c.encode("unicode_escape").decode("ascii")
+        else "\\r" if c == "\r" else f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}"
         for c in text
     )
 

@@ -90,12 +90,15 @@ class Budget:
 
 # ----- paths and ids ---------------------------------------------------------------------------
 
+_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
 def _escaped(c: str) -> str:
+    """One character as shown: itself when printable, else an escape (\\n, \\u001b; a byte of
+    a name that is not UTF-8, which os.fsdecode makes a lone surrogate, as \\udcff)."""
     if c.isprintable():
         return c
-    if 0xD800 <= ord(c) <= 0xDFFF:  # a byte of a name that is not UTF-8 (os.fsdecode's surrogates)
-        return f"\\x{ord(c) & 0xFF:02x}"
-    return c.encode("unicode_escape").decode("ascii")
+    return _ESCAPES.get(c) or (f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}")
 
 
 def shown(text: str, limit: int = MAX_SHOWN_PATH) -> str:
@@ -429,9 +432,9 @@ def _canvas(root: Path, files: list[Path], budget: Budget) -> list[Submission]:
     by_student: dict[str, Submission] = {}
     for f in files:
         m = CANVAS_NAME.match(f.name)
-        name = f"{m.group('name')}_{m.group('uid')}"
-        sub = by_student.setdefault(name, Submission(name, str(root), "canvas", meta={"canvas_user_id": m.group("uid")},
-                                                     name=name, key=name))
+        name, uid = f"{m.group('name').lower()}_{m.group('uid')}", m.group("uid")
+        sub = by_student.setdefault(uid, Submission(name, str(root), "canvas", meta={"canvas_user_id": uid},
+                                                    name=name, key=uid))  # one Canvas user, one submission
         original = re.sub(r"-\d+(\.\w+)$", r"\1", m.group("file"))  # Canvas renames resubmissions value-1.py
         if budget.files <= 0 or len(sub.entries) >= MAX_TREE_FILES:
             sub.listing_cut = sub.listing_cut or f"more than {MAX_TREE_FILES:,} files"
