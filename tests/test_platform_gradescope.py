@@ -1,13 +1,18 @@
 """Gradescope: build the autograder zip, unpack it into a folder laid out like Gradescope's
 /autograder, run setup.sh's offline steps and run_autograder on a correct, a buggy and a
-hostile submission, and validate every results.json against the specification's schema."""
+hostile submission, and validate every results.json against the specification's schema.
+Also: the code that runs in children keeps to Python 3.8 (Ubuntu 22.04's pypy3), a regrade
+gives the same scores, noise is skipped, and the training budget fits the autograder timeout."""
 from __future__ import annotations
 
+import contextlib
+import glob
 import json
 import os
 import shutil
 import stat
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -27,6 +32,11 @@ RUN_TIMEOUT_S = 300
 FORGED = "FORGED-BY-THE-STUDENT"
 EXP_LINE = "        return Value(math.exp(self.data), (self,), (math.exp(self.data),))\n"
 VALIDATOR = jsonschema.Draft202012Validator(json.loads(gradescope.SCHEMA.read_text()))
+METADATA = {  # the fields of /autograder/submission_metadata.json that the grader reads, as Gradescope writes them
+    "id": 123456, "created_at": "2026-11-02T14:22:32.365935-08:00", "submission_method": "upload",
+    "assignment": {"id": 25828, "title": "microgpt", "total_points": "100.0"},
+    "users": [{"email": "student@example.com", "id": 1234, "name": "Student User"}], "previous_submissions": [],
+}
 
 
 def schema_errors(doc) -> list[str]:
@@ -95,12 +105,15 @@ def autograder(tmp_path_factory) -> Path:
     return root
 
 
-def run_autograder(root: Path, write_submission) -> dict:
+def run_autograder(root: Path, write_submission, metadata: dict | None = METADATA, path_prefix: str = "") -> dict:
     for sub in ("submission", "results"):
         shutil.rmtree(root / sub, ignore_errors=True)
     (root / "results").mkdir()
+    (root / gradescope.METADATA).unlink(missing_ok=True)
+    if metadata is not None:
+        (root / gradescope.METADATA).write_text(json.dumps(metadata))
     write_submission(root / "submission")
-    env = dict(os.environ, AUTOGRADER_ROOT=str(root))
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root), PATH=path_prefix + os.environ["PATH"])
     done = subprocess.run([str(root / "run_autograder")], cwd=root, env=env, capture_output=True, text=True,
                           timeout=RUN_TIMEOUT_S)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -124,7 +137,21 @@ def check_contract(doc: dict) -> dict:
             assert t["visibility"] == "after_due_date" and t["max_score"] == 0 and t["score"] == 0
     assert doc["score"] == pytest.approx(sum(t["score"] for t in visible))
     assert doc["execution_time"] > 0 and "run seed" in doc["output"]
+    assert doc["output_format"] == doc["test_output_format"] == doc["test_name_format"] == "text"
+    assert all(t["output_format"] == "text" for t in doc["tests"])
     return {t["tags"][0]: t for t in visible}
+
+
+@contextlib.contextmanager
+def settings(root: Path, **changes):
+    """The unpacked zip's gradescope_config.json with some settings changed, as `build` would write them."""
+    path = root / "source" / gradescope.CONFIG
+    before = path.read_text()
+    path.write_text(json.dumps(dict(json.loads(before), **changes)))
+    try:
+        yield
+    finally:
+        path.write_text(before)
 
 
 def test_zip_has_gradescope_files_at_its_root(autograder):
@@ -203,10 +230,186 @@ def test_submission_copy_keeps_links_as_links_and_skips_special_files(tmp_path):
     (src / "microgpt" / "value.py").write_text("x = 1\n")
     (src / "nn.py").symlink_to("/etc/passwd")
     os.mkfifo(src / "pipe")
-    left_out = gradescope.copy_submission(src, tmp_path / "copy")
+    left_out, skipped = gradescope.copy_submission(src, tmp_path / "copy")
     assert (tmp_path / "copy" / "microgpt" / "value.py").read_text() == "x = 1\n"
     assert (tmp_path / "copy" / "nn.py").is_symlink()  # the grader rejects it, with a reason
-    assert not (tmp_path / "copy" / "pipe").exists() and left_out == ["pipe (not a regular file)"]
+    assert not (tmp_path / "copy" / "pipe").exists() and left_out == ["pipe (not a regular file)"] and skipped == []
+
+
+def test_git_folder_and_system_files_do_not_count_against_the_file_cap(tmp_path):
+    """A GitHub submission's .git (here with more objects than the cap), a macOS zip's
+    __MACOSX and .DS_Store, and __pycache__: skipped before counting, the task files copied."""
+    src = tmp_path / "submission"
+    write_correct(src)
+    objects = src / ".git" / "objects"
+    objects.mkdir(parents=True)
+    for i in range(gradescope.MAX_FILES + 10):
+        (objects / f"{i:04d}").write_text("blob")
+    (src / "__MACOSX" / "microgpt").mkdir(parents=True)
+    (src / "__MACOSX" / "microgpt" / "._value.py").write_text("resource fork")
+    (src / "microgpt" / ".DS_Store").write_text("finder")
+    (src / "microgpt" / "__pycache__").mkdir()
+    (src / "microgpt" / "__pycache__" / "value.cpython-311.pyc").write_bytes(b"\0")
+    left_out, skipped = gradescope.copy_submission(src, tmp_path / "copy")
+    assert left_out == []
+    assert skipped == [".DS_Store", ".git/", "__MACOSX/", "__pycache__/"]
+    copied = sorted(p.relative_to(tmp_path / "copy").as_posix() for p in (tmp_path / "copy").rglob("*") if p.is_file())
+    assert copied == [f"microgpt/{name}" for name in sorted(TASK_FILES)]
+
+
+# ----- Python 3.8: what runs in a child on Gradescope (Ubuntu 22.04's pypy3 is 7.3.9, a 3.8) ----------
+
+def vermin_violations(*paths) -> subprocess.CompletedProcess:
+    pytest.importorskip("vermin", reason="vermin checks the minimum Python version: pip install -e '.[test]'")
+    return subprocess.run([sys.executable, "-c", "import sys, vermin; sys.exit(vermin.main())", "--target=3.8-",
+                           "--no-tips", "--violations",
+                           "--no-parse-comments", *map(str, paths)], capture_output=True, text=True, timeout=300)
+
+
+def test_zip_child_and_microgpt_keep_to_python_3_8(autograder):
+    """Does everything in the zip that runs in a child (grader/child, the held-out evaluation
+    run by pypy3, the reference and skeleton microgpt) pass vermin's check for Python 3.8?"""
+    source = autograder / "source"
+    paths = [source / "grader" / "child", source / "grader" / "core" / "heldout.py",
+             source / "solutions" / "microgpt", source / "exercises" / "microgpt"]
+    assert all(p.exists() for p in paths), [p for p in paths if not p.exists()]
+    done = vermin_violations(*paths)
+    assert done.returncode == 0, done.stdout + done.stderr
+    from grader.core import sandbox
+
+    assert sandbox.MIN_PYTHON <= (3, 8), "the sandbox must accept Ubuntu 22.04's pypy3 (Python 3.8)"
+
+
+def test_vermin_check_catches_python_3_9_code(tmp_path):
+    """The check above is not vacuous: zoneinfo and functools.cache are 3.9. (vermin cannot see
+    a 3.9 method on a value of unknown type, such as s.removeprefix(), nor list[int] outside an
+    annotation: the run under a real 3.8 below covers those.)"""
+    (tmp_path / "new.py").write_text("import zoneinfo\n")
+    (tmp_path / "new2.py").write_text("import functools\n\n@functools.cache\ndef g():\n    return 1\n")
+    done = vermin_violations(tmp_path)
+    assert done.returncode != 0, done.stdout
+    assert all(x in done.stdout for x in ("zoneinfo", "functools.cache")), done.stdout
+
+
+def python38() -> str | None:
+    """A Python 3.8 on this machine (the real executable, not a pyenv shim), or None."""
+    names = [shutil.which("python3.8"), *sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.8*/bin/python3.8"))),
+             "/usr/bin/python3.8", shutil.which("pypy3")]
+    for exe in filter(None, names):
+        try:
+            out = subprocess.run([exe, "-c", "import sys; print(sys.version_info[:2] == (3, 8)); print(sys.executable)"],
+                                 capture_output=True, text=True, timeout=30)
+        except OSError:
+            continue
+        lines = out.stdout.split()
+        if out.returncode == 0 and lines and lines[0] == "True":
+            return lines[1]
+    return None
+
+
+def test_child_runs_under_python_3_8(tmp_path, monkeypatch):
+    """The grader with every child (task probes, training, held-out evaluation) under Python 3.8,
+    as on Gradescope's Ubuntu 22.04 pypy3: a correct submission gets every point, a buggy one
+    loses exactly the exp gradient's. (Isolation is off here: a 3.8 under /root is out of the
+    sandbox uid's reach; what is tested is the child's code on 3.8.)"""
+    py38 = python38()
+    if py38 is None:
+        pytest.skip("no Python 3.8 here (pyenv, apt python3.8 or a 3.8 pypy3); vermin's static check still runs")
+    from grader.core import engine, sandbox
+
+    monkeypatch.setattr(sandbox, "detect", lambda **kwargs: sandbox.Isolation(False, False, py38, py38))
+    subs = tmp_path / "subs"
+    write_correct(subs / "correct")
+    write_buggy(subs / "buggy")
+    run = engine.grade(submissions=subs, out_dir=tmp_path / "out", seed=5, workers=1, steps=STEPS,
+                       e2e_threshold=E2E_THRESHOLD, use_cache=False)
+    by = {st.student: {r.task: r for r in st.results} for st in run.students}
+    assert all(py38 in r.interpreter for r in by["correct"].values() if r.interpreter), by["correct"]
+    assert sum(r.score for r in by["correct"].values()) == 100, {k: r.message for k, r in by["correct"].items()}
+    assert by["correct"]["e2e"].status == "passed" and f"trained {STEPS} of {STEPS} steps" in by["correct"]["e2e"].message
+    lost = {k: r.max_score - r.score for k, r in by["buggy"].items() if r.score < r.max_score}
+    assert set(lost) <= {"value_exp", "e2e"} and "value_exp" in lost, lost
+
+
+# ----- a regrade, the output format, scaling and the leaderboard --------------------------------------
+
+def test_regrade_with_the_same_metadata_gives_identical_results(autograder):
+    """Two runs of run_autograder on the same submission metadata ("Regrade all"): the same
+    seed, so the same hidden inputs, scores and messages; another submission gets another seed."""
+    first = run_autograder(autograder, write_buggy)
+    again = run_autograder(autograder, write_buggy)
+    seed, origin = gradescope.submission_seed(autograder)
+    assert first["extra_data"]["seed"] == again["extra_data"]["seed"] == seed and origin == "submission 123456"
+    assert [(t["name"], t["score"], t["output"]) for t in first["tests"]] == \
+           [(t["name"], t["score"], t["output"]) for t in again["tests"]]
+    assert first["score"] == again["score"] and "submission 123456" in first["output"]
+    other = run_autograder(autograder, write_buggy, metadata=dict(METADATA, id=123457))
+    assert other["extra_data"]["seed"] != seed
+
+
+def test_seed_without_metadata_is_fresh_and_says_so(autograder):
+    doc = run_autograder(autograder, write_buggy, metadata=None)
+    assert "drawn afresh: no submission_metadata.json" in doc["output"]
+    (autograder / gradescope.METADATA).write_text("{not json")
+    assert gradescope.submission_seed(autograder) == (None, "submission_metadata.json is unreadable (JSONDecodeError)")
+
+
+def test_student_file_names_cannot_forge_or_style_the_output(autograder):
+    """A file whose name holds a newline, a forged score line and a terminal escape: shown
+    escaped on one line, as text; nothing in results.json holds a control character."""
+    evil = "x\nScore: 100\x1b[2J\u202e.py"
+
+    def write(dest):
+        write_buggy(dest)
+        (dest / evil).write_text("print(1)\n")
+
+    doc = run_autograder(autograder, write)
+    text = json.dumps(doc, ensure_ascii=False)
+    assert "\x1b" not in text and "\u202e" not in text
+    assert "\nScore: 100" not in doc["output"] and doc["score"] < 100
+    assert "x\\nScore: 100\\u001b[2J\\u202e.py" in doc["output"], doc["output"]
+    assert doc["output_format"] == "text"
+
+
+def test_total_points_scale_and_leaderboard(autograder):
+    """--total-points 50 halves every score (top level and tests); --leaderboard adds the
+    held-out loss, lowest first, which the schema accepts; no loss (training crashed), no entry."""
+    with settings(autograder, total_points=50, leaderboard=True):
+        doc = run_autograder(autograder, write_correct)
+        buggy = run_autograder(autograder, write_buggy)
+    visible = [t for t in doc["tests"] if t["visibility"] == "visible"]
+    assert sum(t["max_score"] for t in visible) == pytest.approx(50) and doc["score"] == 50
+    assert [t["max_score"] for t in visible] == [points / 2 for points in load_rubric().values()]
+    (entry,) = doc["leaderboard"]
+    assert entry["name"] == "held-out loss" and entry["order"] == "asc" and 0 < entry["value"] <= E2E_THRESHOLD
+    assert f"held-out loss {entry['value']:.4f}" in next(t["output"] for t in visible if t["tags"] == ["e2e"])
+    assert 0 < buggy["score"] < 50 and "leaderboard" not in buggy
+    assert "leaderboard" not in run_autograder(autograder, write_correct)
+
+
+# ----- the training budget and the autograder timeout ------------------------------------------------
+
+def test_build_fits_the_training_budget_to_the_autograder_timeout(tmp_path):
+    """The e2e budget written into the zip leaves room for every task check at its timeout, the
+    kill grace, the overhead and a margin; a budget that does not fit is refused."""
+    gradescope.build(tmp_path / "a.zip", autograder_timeout=1200)
+    with zipfile.ZipFile(tmp_path / "a.zip") as zf:
+        config = json.loads(zf.read(gradescope.CONFIG))
+    worst = (len(gradescope.TASK_IDS) * config["task_timeout"] + config["e2e_timeout"] + gradescope.KILL_GRACE_S
+             + gradescope.OVERHEAD_S)
+    assert config["autograder_timeout"] == 1200 and 0 < config["e2e_timeout"] and worst <= 1200 - 120
+    assert gradescope.timeout_needed(600, 20) == 1140 and gradescope.e2e_budget(1140, 20) >= 600
+    with pytest.raises(ValueError, match="does not fit in an autograder timeout of 1200 s"):
+        gradescope.build(tmp_path / "b.zip", autograder_timeout=1200, e2e_timeout=900)
+    with pytest.raises(ValueError, match="leaves 0 s for training"):
+        gradescope.build(tmp_path / "c.zip", autograder_timeout=300)
+    assert not (tmp_path / "b.zip").exists() and not (tmp_path / "c.zip").exists()
+    done = subprocess.run([sys.executable, "-m", "grader", "gradescope", "build", str(tmp_path / "d.zip"),
+                           "--autograder-timeout", "300"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "leaves 0 s for training" in done.stderr
+    done = subprocess.run([sys.executable, "-m", "grader", "gradescope", "build", str(tmp_path / "e.zip")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "at least 1140 s (19 min)" in done.stdout
 
 
 def test_grader_failure_still_writes_valid_results(tmp_path, monkeypatch, capsys):
