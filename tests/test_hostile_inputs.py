@@ -372,6 +372,19 @@ def test_zip_member_that_lies_about_its_size(tmp_path):
     assert staged.status["value"] != OK and peak < PEAK_BUDGET, (staged.status["value"], peak / MB)
 
 
+def test_zip_member_that_declares_more_than_deflate_can_give(tmp_path):
+    """value.py: 6 compressed bytes declared to inflate to 200 KB (deflate gives at most 1032:1)."""
+    path = _zip(tmp_path / "claim.zip", {"microgpt/value.py": b"x = 1\n"})
+    data = bytearray(path.read_bytes())
+    for sig, off in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        i = data.index(sig)
+        data[i + off:i + off + 4] = (200_000).to_bytes(4, "little")
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "subs" / "claim.zip").write_bytes(bytes(data))
+    (sub,) = find_submissions(tmp_path / "subs")
+    assert "more than the compression can give" in select(sub).status["value"]
+
+
 def test_zip_with_a_huge_member_count(tmp_path):
     """30,000 empty members: refused from the zip's directory record, before it is parsed."""
     (tmp_path / "subs").mkdir()

@@ -41,6 +41,7 @@ MAX_ZIP_DIRECTORY_BYTES = 2 * 2**20  # a zip's central directory, checked before
 MAX_ID_CHARS = 64
 MAX_SHOWN_PATH = 200  # characters of a submitted path shown in messages
 ARCHIVE_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)  # read with a bounded output
+MAX_DEFLATE_RATIO = 1032  # deflate's limit (258 bytes from 2 bits): a member declaring more lies
 TASK_FILES = tuple(f"{m}.py" for m in TASK_MODULES)
 CANVAS_NAME = re.compile(r"^(?P<name>[a-z][a-z0-9]*(?:_[a-z][a-z0-9]*)*?)_(?:late_)?(?P<uid>\d+)_(?P<sub>\d+)_(?P<file>.+)$", re.I)
 # names a file may not have on Windows, whatever its extension
@@ -290,6 +291,9 @@ def _read_zip_member(zip_path: str, name: str, limit: int) -> bytes:
             raise NotImplementedError(f"compression method {info.compress_type} is not accepted (store or deflate only)")
         if info.flag_bits & 0x1:
             raise NotImplementedError("encrypted")
+        if info.file_size > (info.compress_size if info.compress_type == zipfile.ZIP_STORED else MAX_DEFLATE_RATIO * info.compress_size + 64):
+            raise zipfile.BadZipFile(f"it declares {info.file_size:,} bytes from {info.compress_size:,} compressed, "
+                                     "more than the compression can give")
         with zf.open(info) as member:  # reads no further than the declared size; checks the CRC at its end
             return member.read(limit + 1)
 
