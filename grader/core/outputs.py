@@ -51,7 +51,7 @@ def _fmt(x: float) -> str:
 # ----- one escaping helper per format ----------------------------------------------------------
 
 _SAFE_STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,%d}" % (MAX_ID_CHARS + 40))
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~-])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()|~])")  # md_text's output never starts a line: # + - ! are inert
 
 
 def md_text(text) -> str:
