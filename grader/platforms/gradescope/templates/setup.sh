@@ -23,6 +23,11 @@ if [ "${AUTOGRADER_OFFLINE:-0}" != "1" ]; then
         apt-get install -y --no-install-recommends "$pkg" \
             || echo "setup.sh: $pkg is not packaged for this image; going on without it"
     done
+    # python3 3.10 without a packaged tomli: the same parser from PyPI.
+    if ! python3 -c 'import tomllib' 2>/dev/null && ! python3 -c 'import tomli' 2>/dev/null; then
+        apt-get install -y --no-install-recommends python3-pip && python3 -m pip install 'tomli>=1.1' \
+            || echo "setup.sh: tomli could not be installed"
+    fi
 fi
 
 # The newest final CPython 3.10+ that can read TOML (tomllib, or tomli on 3.10).
