@@ -288,6 +288,23 @@ def test_the_probe_refuses_weak_isolation_with_the_ways_out():
     assert allowed.to_dict()["allow_weak_isolation"] is True and allowed.to_dict()["weak"] == list(iso.weak)
 
 
+def test_a_bwrap_that_cannot_start_is_named_in_the_refusal(monkeypatch, tmp_path):
+    """Where bwrap exists but cannot make namespaces (user namespaces off, AppArmor), does the
+    refusal say so, with bwrap's own words?"""
+    fake = Path(tempfile.mkdtemp(prefix="mgrade-test-bwrap-"))
+    try:
+        os.chmod(fake, 0o755)
+        (fake / "bwrap").write_text("#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n")
+        os.chmod(fake / "bwrap", 0o755)
+        monkeypatch.setattr(sandbox, "bwrap_candidates", lambda: [str(fake / "bwrap")])
+        iso = sandbox.detect(hidden=str(REFERENCE_DIR), use_pypy=False)
+    finally:
+        sandbox.remove_tree(fake)
+    assert not iso.bwrap and iso.weak
+    with pytest.raises(sandbox.IsolationError, match="setting up uid map: Permission denied"):
+        sandbox.require(iso)
+
+
 def test_another_jobs_folder_is_out_of_reach(full):
     """Can a child read a folder laid out as another worker's job (another student's files)?"""
     doc = sandbox.probe_reach(full, full.cpython, {})
@@ -379,10 +396,10 @@ os.write(FD, repr(stored).encode())
 
 DEEP = """
 import tempfile
-for top in (sys.pycache_prefix, tempfile.gettempdir()):
+for top, depth in ((sys.pycache_prefix, 3000), (tempfile.gettempdir(), 1500)):
     os.makedirs(top, exist_ok=True)
     os.chdir(top)
-    for i in range(3000):
+    for i in range(depth):
         os.mkdir("a")
         os.chdir("a")
     os.chdir(top)
@@ -397,9 +414,9 @@ os.write(FD, b"deep")
 
 
 def test_deep_trees_and_odd_names_do_not_break_cleanup(each, monkeypatch):
-    """3,000 nested folders under the pycache prefix and the temp folder (they made rmtree
-    raise RecursionError), an unreadable folder, odd names: does the child's run end
-    normally, with nothing of it left?"""
+    """3,000 nested folders under the pycache prefix (they made rmtree raise RecursionError),
+    1,500 under the temp folder, an unreadable folder, odd names: does the child's run end
+    normally, with nothing of it left? (Each rmdir costs ~4 ms on this disk: 20 s without bwrap.)"""
     kind, iso = each
     own = Path(tempfile.mkdtemp(prefix="mgrade-test-tmp-"))  # the grader's temp folder, for this test only
     os.chmod(own, 0o755)
@@ -463,9 +480,10 @@ def test_the_wheels_bwrap_isolates():
     base = sandbox.detect(hidden=str(REFERENCE_DIR), use_bwrap=False, use_pypy=False)
     iso = sandbox.Isolation(True, base.drop_uid, base.cpython, None, base.extra_binds, bwrap_exe=exe,
                             bwrap_options=sandbox.bwrap_options(exe))
-    need(sandbox._start(iso, iso.cpython)[0], "the wheel's bwrap cannot start a sandbox here (no unprivileged user namespaces)")
+    doc, why = sandbox._probe(iso, iso.cpython, {"the kit": str(GRADER.parent)})
+    need(doc is not None, f"the wheel's bwrap cannot start a sandbox here (no unprivileged user namespaces?): {why}")
     assert set(iso.bwrap_options) == {"--size", "--disable-userns"}
-    assert sandbox.weaknesses(sandbox.probe_reach(iso, iso.cpython, {"the kit": str(GRADER.parent)})) == ()
+    assert sandbox.weaknesses(doc) == ()
 
 
 NOBODY = """

@@ -655,26 +655,8 @@ def _job(isolation: Isolation, files: Mapping[str, str], owner: Optional[int] = 
     return job
 
 
-def _start(isolation: Isolation, interpreter: str) -> tuple:
-    """Does a child start here and report? (ok, why not)"""
-    job = _job(isolation, {"start.py": "import os, sys\nos.write(int(sys.argv[-1]), b'ok')\n"})
-    try:
-        out = run_child(job, ["{job}/start.py"], isolation=isolation, limits=Limits(wall_s=30, cpu_s=20),
-                        interpreter=interpreter)
-    except OSError as e:  # e.g. an interpreter the sandbox uid may not execute
-        return False, repr(e)
-    finally:
-        remove_tree(job)
-    if out.returncode == 0 and out.result == b"ok":
-        return True, ""
-    return False, (out.output.strip().splitlines() or [out.describe(Limits())])[-1][:200]
-
-
-def probe_reach(isolation: Isolation, interpreter: str, private: Mapping[str, str], limits: Optional[Limits] = None) -> dict:
-    """Run grader/child/reach.py as a check's child is run, and return what it reached:
-    {"read": {what: how}, "write": {what: how}, "network": how, "processes": {...}}.
-    `private` names the folders no child may read ({"reference": path, ...}); a folder laid out
-    as another worker's job is added, and a loopback listener is opened for the network."""
+def _probe(isolation: Isolation, interpreter: str, private: Mapping[str, str], limits: Optional[Limits] = None) -> tuple:
+    """(what the probe child reached, or None if no child could start; why not)."""
     other_uid = None
     if isolation.drop_uid:
         mine = claim_uid()
@@ -689,17 +671,19 @@ def probe_reach(isolation: Isolation, interpreter: str, private: Mapping[str, st
     names = {what: list(dict.fromkeys([paths[what], str(p)])) for what, p in private.items()}
     spec = {"paths": paths, "port": listener.getsockname()[1], "names": names}
     job = _job(isolation, {"reach.py": REACH_PROBE.read_text(), "spec.json": json.dumps(spec)})
+    accepted = 0
     try:
         out = run_child(job, ["{job}/reach.py", "{job}/spec.json"], isolation=isolation,
                         limits=limits or Limits(), interpreter=interpreter)
-        accepted = 0
         while True:
             try:
                 conn, _ = listener.accept()
-            except (BlockingIOError, OSError):
+            except OSError:
                 break
             conn.close()
             accepted += 1
+    except OSError as e:  # e.g. an interpreter the sandbox uid may not execute
+        return None, repr(e)
     finally:
         listener.close()
         remove_tree(job)
@@ -707,9 +691,20 @@ def probe_reach(isolation: Isolation, interpreter: str, private: Mapping[str, st
     try:
         doc = json.loads(out.result or b"")
     except ValueError:
-        raise RuntimeError(f"the isolation probe gave no result under {interpreter}: {out.describe(Limits())}\n{out.output[-500:]}")
+        return None, (out.output.strip().splitlines() or [out.describe(Limits())])[-1][:200]
     if accepted and not doc.get("network"):
         doc["network"] = f"the grader's loopback listener received {accepted} connection(s)"
+    return doc, ""
+
+
+def probe_reach(isolation: Isolation, interpreter: str, private: Mapping[str, str], limits: Optional[Limits] = None) -> dict:
+    """Run grader/child/reach.py as a check's child is run, and return what it reached:
+    {"read": {what: how}, "write": {what: how}, "network": how, "processes": {...}}.
+    `private` names the folders no child may read ({"the hidden reference": path, ...}); a
+    folder laid out as another worker's job is added, and a loopback listener is opened."""
+    doc, why = _probe(isolation, interpreter, private, limits)
+    if doc is None:
+        raise RuntimeError(f"the isolation probe gave no result under {interpreter}: {why}")
     return doc
 
 
@@ -768,12 +763,11 @@ def detect(
         for exe in [c for c in cpythons if c in infos]:
             iso = Isolation(bw is not None, d, exe, None, binds(exe) if bw else (),
                             bwrap_exe=bw or "bwrap", bwrap_options=bwrap_options(bw) if bw else ())
-            ok, why = _start(iso, exe)
-            if not ok:
+            doc, why = _probe(iso, exe, private)
+            if doc is None:
                 if bw and why:
                     failed.append(f"{bw} could not start a sandbox here: {why}")
                 continue
-            doc = probe_reach(iso, exe, private)
             candidate = (iso, doc, weaknesses(doc))
             if chosen is None or (chosen[2] and not candidate[2]):
                 chosen = candidate
@@ -797,9 +791,9 @@ def detect(
     pypy = None
     for p in [p for p in pypys if p in infos]:
         with_pypy = dataclasses.replace(iso, pypy=p, extra_binds=binds(iso.cpython, p) if iso.bwrap else ())
-        if _start(with_pypy, p)[0]:
+        more, _ = _probe(with_pypy, p, private)  # the end-to-end child runs under PyPy
+        if more is not None:
             iso, pypy = with_pypy, p
-            more = probe_reach(iso, p, private)  # the end-to-end child runs under PyPy
             weak = tuple(dict.fromkeys(weak + weaknesses(more)))
             break
     if use_pypy and not pypy:
