@@ -11,7 +11,9 @@ Layers, each used when the machine allows it (detect() finds out and says which)
   a private size-limited /tmp and /dev/shm that vanish with it; no nested user namespaces (so
   no unlimited tmpfs of its own).
 
-Each child has a private temporary folder with a size limit, and nothing it writes outlives it.
+Each child has a private temporary folder with a size limit, and nothing it writes outlives it:
+under bwrap its own tmpfs; without, its own folder (TMPDIR), measured as it runs and killed
+past the limit, and, for a sandbox uid, whatever it left in the shared temporary folders.
 Before grading, detect() runs a probe child (grader/child/reach.py) exactly as checks run and
 records what it could reach: the reference, the submissions, the output folder, another job's
 folder, a loopback listener, other processes' command lines. require() turns a reach into a
