@@ -11,6 +11,7 @@ import inspect
 import io
 import json
 import os
+import random
 import threading
 import tracemalloc
 import zipfile
@@ -400,6 +401,20 @@ def test_zip_member_compressed_with_bzip2_is_not_inflated(tmp_path):
     _zip(tmp_path / "subs" / "bz.zip", _sample_members(), zipfile.ZIP_BZIP2)
     (sub,) = find_submissions(tmp_path / "subs")
     assert "compression method 12 is not accepted" in select(sub).status["value"]
+
+
+def test_damaged_zips_never_stop_the_batch(tmp_path):
+    """300 zips with random bytes overwritten (seeded): each is read or gets a status; none raises."""
+    good = _zip(tmp_path / "good.zip", _sample_members()).read_bytes()
+    rng = random.Random(9)
+    (tmp_path / "subs").mkdir()
+    for n in range(300):
+        data = bytearray(good)
+        for _ in range(rng.choice([1, 4, 16])):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        (tmp_path / "subs" / f"z{n}.zip").write_bytes(bytes(data))
+    subs = find_submissions(tmp_path / "subs")
+    assert len(subs) == 300 and all(len(select(s).status) == len(TASK_MODULES) for s in subs)
 
 
 def test_nested_zip_is_not_unpacked(tmp_path):

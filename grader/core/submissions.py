@@ -23,6 +23,7 @@ import re
 import stat
 import struct
 import zipfile
+import zlib
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -37,11 +38,14 @@ MAX_DEPTH = 6  # folders below a submission's top that are listed
 MAX_SUBMISSION_BYTES = 16 * 2**20  # bytes read per submission (its task files and notebooks)
 MAX_BATCH_FILES = 200_000  # files listed over the whole batch
 MAX_BATCH_BYTES = 512 * 2**20  # bytes read over the whole batch
-MAX_ZIP_DIRECTORY_BYTES = 2 * 2**20  # a zip's central directory, checked before it is parsed
+MAX_ZIP_DIRECTORY_BYTES = 2**20  # a zip's central directory (MAX_TREE_FILES members need far less)
 MAX_ID_CHARS = 64
 MAX_SHOWN_PATH = 200  # characters of a submitted path shown in messages
 ARCHIVE_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)  # read with a bounded output
 MAX_DEFLATE_RATIO = 1032  # deflate's limit (258 bytes from 2 bits): a member declaring more lies
+# what reading a damaged or hostile zip (or file) raises: each becomes that file's or that submission's status
+ARCHIVE_ERRORS = (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError, RuntimeError,
+                  OverflowError, struct.error, KeyError, IndexError)
 TASK_FILES = tuple(f"{m}.py" for m in TASK_MODULES)
 CANVAS_NAME = re.compile(r"^(?P<name>[a-z][a-z0-9]*(?:_[a-z][a-z0-9]*)*?)_(?:late_)?(?P<uid>\d+)_(?P<sub>\d+)_(?P<file>.+)$", re.I)
 # names a file may not have on Windows, whatever its extension
@@ -80,6 +84,7 @@ class Submission:
     key: str = ""  # what tells it from every other submission of the batch (its path inside the batch)
     notes: list = field(default_factory=list)  # for the feedback: limits reached, the id chosen
     listing_cut: str = ""  # why not every file was listed ("" when all were)
+    bytes_read: int = 0
 
 
 class Budget:
@@ -272,6 +277,8 @@ def _list_zip(path: Path, sub: Submission, budget: Budget, prefix: str = "") -> 
         if members > limit or cd_bytes > MAX_ZIP_DIRECTORY_BYTES:
             raise zipfile.BadZipFile(f"the zip holds {members:,} members (limit {limit:,})")
         infos = zipfile.ZipFile(f).infolist()
+    if len(infos) > limit:  # the end record understated the count
+        raise zipfile.BadZipFile(f"the zip holds {len(infos):,} members (limit {limit:,})")
     entries = []
     for info in infos:
         if info.is_dir():
@@ -307,7 +314,7 @@ def _load(entry: Entry, limit: int, sub: Submission, budget: Budget) -> None:
     if entry.size > limit:
         entry.kind = "too big"
         return
-    left = min(budget.bytes, MAX_SUBMISSION_BYTES - sub.meta.get("bytes_read", 0))
+    left = min(budget.bytes, MAX_SUBMISSION_BYTES - sub.bytes_read)
     if entry.size > left:
         entry.kind, entry.note = "unreadable", "not read: the submission's or the batch's byte limit was reached"
         return
@@ -316,10 +323,10 @@ def _load(entry: Entry, limit: int, sub: Submission, budget: Budget) -> None:
             data = _read_zip_member(*origin, limit)
         else:
             data = _read_file(origin, limit)
-    except (OSError, zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError, ValueError) as e:
+    except ARCHIVE_ERRORS as e:
         entry.kind, entry.note = "unreadable", shown(str(e) or type(e).__name__, 300)
         return
-    sub.meta["bytes_read"] = sub.meta.get("bytes_read", 0) + len(data)
+    sub.bytes_read += len(data)
     budget.bytes -= len(data)
     entry.data, entry.size = data, len(data)
     if len(data) > limit:
@@ -342,7 +349,7 @@ def _listed(sub: Submission, path: Path, budget: Budget) -> Submission:
         return sub
     try:
         sub.entries = _list_tree(path, sub, budget) if path.is_dir() else _list_zip(path, sub, budget)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, struct.error) as e:
+    except ARCHIVE_ERRORS as e:
         sub.error = f"cannot read {shown(path.name, 80)}: {shown(str(e), 300)}"
     if sub.listing_cut:
         sub.notes.append(f"only the first {MAX_TREE_FILES:,} files were listed ({sub.listing_cut}): "
@@ -455,7 +462,7 @@ def _canvas(root: Path, files: list[Path], budget: Budget) -> list[Submission]:
                 module, rank = classify(original)
                 sub.entries.append(Entry(shown(original), None, "file", "", module, rank, st.st_size, str(f)))
                 budget.files -= 1
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, struct.error) as e:
+        except ARCHIVE_ERRORS as e:
             sub.error = f"cannot read {shown(f.name, 80)}: {shown(str(e), 300)}"
     return [_load_graded(s, budget) for s in by_student.values()]
 
