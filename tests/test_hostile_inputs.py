@@ -1,8 +1,11 @@
 """Hostile input and output: what a submission's *names, sizes and shapes* can do to the
 grader before any of its code runs, and what its messages can do to the files written.
 
-Each test is one attack with its expected outcome. No child process runs here except in the
-last test (a batch whose task files are all missing or broken, so no check starts a child).
+Each test is one attack with its expected outcome (before these defences, each attack below
+succeeded: shared ids, forged headlines, formulas in grades.csv, 50 to 200 MB read for ignored
+files, one damaged zip stopping the batch, 42 MB results.json for one student). No check runs a
+child here: the last test grades through engine.grade a batch whose task files are all missing
+or do not parse (only the isolation probe starts a child).
 """
 from __future__ import annotations
 
@@ -21,7 +24,6 @@ import pytest
 
 from grader.core import outputs
 from grader.core.results import CheckDetail, CheckResult, GradeRun, StudentResult
-from grader.core.rubric import load_rubric
 from grader.core.staging import OK, select
 from grader.core.submissions import MAX_DEPTH, MAX_ID_CHARS, MAX_TREE_FILES, Budget, find_submissions
 from grader.tasks import TASK_MODULES

@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-from .results import MAX_MESSAGE_CHARS, MAX_STUDENT_CHARS, GradeRun, StudentResult, clean, cut
+from .results import MAX_MESSAGE_CHARS, MAX_STUDENT_CHARS, GradeRun, StudentResult, clean, cut  # noqa: F401 (limits re-exported)
 from .submissions import MAX_ID_CHARS, safe_id
 from ..tasks import task as task_info
 
