@@ -435,6 +435,7 @@ def test_links_out_of_the_submission(tmp_path):
     os.symlink(REFERENCE, d / "microgpt")
     os.symlink("/etc/passwd", d / "value.py")
     os.mkfifo(d / "nn.py")
+    os.mkfifo(tmp_path / "subs" / "pipe.zip")  # a zip that is a fifo (a tar of submissions can hold one)
     (tmp_path / "subs" / "ref").symlink_to(REFERENCE)
     done = []
     t = threading.Thread(target=lambda: done.append([(s, select(s)) for s in find_submissions(tmp_path / "subs")]), daemon=True)
@@ -446,6 +447,7 @@ def test_links_out_of_the_submission(tmp_path):
     assert "symlink" in staged.status["value"] and "special" in staged.status["nn"]
     assert staged.status["adam"] == "not submitted" and staged.sources == {}
     assert "symbolic link" in by_id["ref"][0].error
+    assert "not a regular file" in by_id["pipe"][0].error
 
 
 # ----- oversized messages -----------------------------------------------------------------------

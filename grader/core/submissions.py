@@ -188,12 +188,19 @@ def assign_ids(subs: list) -> None:
 
 # ----- listing and reading ---------------------------------------------------------------------
 
-def _read_file(path: str, limit: int) -> bytes:
-    """At most limit + 1 bytes of a regular file, never following a link nor opening a fifo."""
+def _open_regular(path):
+    """path opened for reading if it is a regular file; never follows a link, never waits on a fifo."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-            raise OSError("not a regular file")
+    f = os.fdopen(fd, "rb")
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        f.close()
+        raise OSError("it is not a regular file")
+    return f
+
+
+def _read_file(path: str, limit: int) -> bytes:
+    """At most limit + 1 bytes of a regular file."""
+    with _open_regular(path) as f:
         return f.read(limit + 1)
 
 
@@ -271,7 +278,7 @@ def _zip_directory_size(f) -> tuple[int, int]:
 
 def _list_zip(path: Path, sub: Submission, budget: Budget, prefix: str = "") -> list:
     """The members of a zip as entries (names, kinds, declared sizes), within the limits."""
-    with open(path, "rb") as f:
+    with _open_regular(path) as f:
         members, cd_bytes = _zip_directory_size(f)
         limit = min(MAX_TREE_FILES, budget.files)
         if members > limit or cd_bytes > MAX_ZIP_DIRECTORY_BYTES:
@@ -292,7 +299,7 @@ def _list_zip(path: Path, sub: Submission, budget: Budget, prefix: str = "") -> 
 
 
 def _read_zip_member(zip_path: str, name: str, limit: int) -> bytes:
-    with zipfile.ZipFile(zip_path) as zf:
+    with _open_regular(zip_path) as f, zipfile.ZipFile(f) as zf:
         info = zf.getinfo(name)
         if info.compress_type not in ARCHIVE_METHODS:
             raise NotImplementedError(f"compression method {info.compress_type} is not accepted (store or deflate only)")
