@@ -156,8 +156,30 @@ def _ro_system_binds() -> list[str]:
     return args
 
 
-def _preexec(limits: Limits, uid: Optional[int], nproc: Optional[int], address_space: bool):
+CLONE_NEWIPC, CLONE_NEWNET = 0x08000000, 0x40000000
+_libc = None
+
+
+def _unshare_function():
+    """libc's unshare(), loaded in the parent (not between fork and exec), or None."""
+    global _libc
+    if _libc is None:
+        try:
+            import ctypes
+
+            _libc = ctypes.CDLL(None, use_errno=True).unshare
+        except (OSError, AttributeError, ImportError):
+            _libc = False
+    return _libc or None
+
+
+def _preexec(limits: Limits, uid: Optional[int], nproc: Optional[int], address_space: bool, unshare=None):
     def setup():  # runs in the child between fork and exec
+        if unshare is not None:
+            # As root without bwrap: a network namespace of its own (no loopback, no network)
+            # and an IPC one (its System V shared memory dies with it). Where the kernel or a
+            # container refuses, the probe child finds the network and says so.
+            unshare(CLONE_NEWNET | CLONE_NEWIPC)
         mb = 2**20
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 1))
         if address_space:
@@ -471,7 +493,9 @@ def run_child(
             proc = subprocess.Popen(
                 cmd, stdin=subprocess.DEVNULL, stdout=output_file, stderr=subprocess.STDOUT,
                 pass_fds=(result_file.fileno(),), env=env, cwd=root if not isolation.bwrap else "/",
-                start_new_session=True, preexec_fn=_preexec(limits, uid, nproc, not inner_as),
+                start_new_session=True,
+                preexec_fn=_preexec(limits, uid, nproc, not inner_as,
+                                    _unshare_function() if uid is not None and not isolation.bwrap else None),
             )
         except (BlockingIOError, subprocess.SubprocessError) as e:
             return ChildOutcome(None, False, None, "", time.monotonic() - t0, interpreter, [f"could not start the child: {e!r}"])
