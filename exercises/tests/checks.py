@@ -58,16 +58,44 @@ def check(task: str, name: str):
 # ---------------------------------------------------------------- helpers
 
 
-def fmt(x) -> str:
+MAX_SHOWN = 300  # characters of a returned object shown in a message
+
+
+def safe_repr(x, limit: int = MAX_SHOWN) -> str:
+    """repr(x), whatever x is: a repr that raises, or a number too long to print, still shows."""
+    try:
+        text = repr(x)
+    except Exception as e:  # noqa: BLE001 - the student's object may do anything here
+        text = f"<{type(x).__name__} whose repr() raised {type(e).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def is_real(x) -> bool:
+    """A plain int or float (not a bool, a complex number, a Value or a string)."""
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def fmt(x, depth: int = 0) -> str:
+    """A readable form of what a function returned; never raises."""
     if isinstance(x, float):
         text = f"{x:.10g}"
         return text if any(c in text for c in ".enia") else text + ".0"  # 1.0 is a float, not int 1
-    if isinstance(x, (list, tuple)):
-        inner = ", ".join(fmt(v) for v in x)
+    if isinstance(x, int) and not isinstance(x, bool) and abs(x) > 10**30:
+        return f"an int of {len(str(abs(x))) if abs(x) < 10**4000 else 'over 4000'} digits"
+    if isinstance(x, (list, tuple)) and type(x) in (list, tuple) and depth < 4:
+        shown = [fmt(v, depth + 1) for v in x[:12]] + (["..."] if len(x) > 12 else [])
+        inner = ", ".join(shown)
         return f"[{inner}]" if isinstance(x, list) else f"({inner}{',' if len(x) == 1 else ''})"
-    if hasattr(x, "data") and hasattr(x, "grad"):
-        return f"Value({fmt(x.data)})"
-    return repr(x)
+    try:
+        value_like = hasattr(x, "data") and hasattr(x, "grad") and not isinstance(x, type)
+    except Exception:  # noqa: BLE001 - a __getattr__ that raises something else
+        value_like = False
+    if value_like and depth < 4:
+        try:
+            return f"Value({fmt(x.data, depth + 1)})"
+        except Exception:  # noqa: BLE001
+            pass
+    return safe_repr(x)
 
 
 def message(what: str, inp: str, got, expected, cause: str) -> str:
@@ -81,16 +109,21 @@ def message(what: str, inp: str, got, expected, cause: str) -> str:
 
 
 def close(a, b, rtol=KNOWN_RTOL, atol=KNOWN_ATOL) -> bool:
+    """a and b are the same numbers, or lists of them, within the tolerances; anything that is
+    not a plain number (complex, None, a Value, an object whose __eq__ lies) is never close."""
     if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
         return (
-            isinstance(a, (list, tuple))
-            and isinstance(b, (list, tuple))
+            type(a) in (list, tuple)
+            and type(b) in (list, tuple)
             and len(a) == len(b)
             and all(close(x, y, rtol, atol) for x, y in zip(a, b))
         )
-    if not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
+    if not is_real(a) or not is_real(b):
         return False
-    return math.isclose(a, b, rel_tol=rtol, abs_tol=atol)
+    try:
+        return math.isclose(a, b, rel_tol=rtol, abs_tol=atol)
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 def which_variant(got, variants: dict[str, Callable[[], object]]) -> str | None:
@@ -103,6 +136,15 @@ def which_variant(got, variants: dict[str, Callable[[], object]]) -> str | None:
         if close(got, want, VARIANT_RTOL, 1e-12):
             return cause
     return None
+
+
+def error_name(e: BaseException) -> str:
+    """'TypeError: message', even when the exception's str() raises."""
+    try:
+        text = str(e)
+    except Exception:  # noqa: BLE001
+        text = "<no message>"
+    return f"{type(e).__name__}: {text[:MAX_SHOWN]}"
 
 
 class Bad(Exception):
@@ -121,14 +163,28 @@ def attempt(mg, call: Callable, inp: str, what: str, causes: dict[type, str] | N
             if isinstance(e, exc_type):
                 cause = text
                 break
-        raise Bad(message(what, inp, f"{type(e).__name__}: {e}", "no exception", cause)) from None
+        raise Bad(message(what, inp, error_name(e), "no exception", cause)) from None
 
 
 def run_check(c: Check, mg, fixtures: dict) -> list[str]:
+    """The check's failures. A result the check itself cannot read (an exception raised inside
+    the check, not inside the student's call) still becomes an input / got / expected message."""
     try:
         return c.run(mg, fixtures.get(c.task, {}))
     except Bad as b:
         return [str(b)]
+    except NotImplementedError:
+        raise
+    except Exception as e:  # noqa: BLE001 - the safety net; the fuzz test keeps it rarely used
+        return [
+            message(
+                f"{c.task}: {c.name}",
+                c.doc or c.name,
+                f"a result this check cannot read ({error_name(e)})",
+                "the types and shapes the docstring names: plain floats in Values, lists of Values, ints for tokens",
+                "return exactly what the docstring asks for: a Value (data a plain float), a list of them, or a list of ints",
+            )
+        ]
 
 
 def load_fixtures() -> dict:
@@ -168,8 +224,24 @@ def datas(mg, xs, what: str, inp: str, cause="return a list of Values (build the
     if xs is None:
         raise Bad(message(what, inp, "None", "a list of Value", NO_RETURN))
     if not isinstance(xs, list) or not all(is_value(mg, x) for x in xs):
-        raise Bad(message(what, inp, repr(xs)[:200], "a list of Value", cause))
-    return [x.data for x in xs]
+        raise Bad(message(what, inp, safe_repr(xs, 200), "a list of Value", cause))
+    return reals([x.data for x in xs], what + " (each Value's .data)", inp)
+
+
+def reals(xs: list, what: str, inp: str) -> list:
+    """xs, checked to be plain ints or floats (NaN and inf allowed: the comparison shows them)."""
+    for i, x in enumerate(xs):
+        if not is_real(x):
+            if isinstance(x, complex):
+                cause = "a complex number: ** with a fractional exponent of a negative number gives one; check the sign of what you raise to a power"
+            elif x is None:
+                cause = "None where a number belongs: a function that forgot its return, or a grad never set"
+            elif hasattr(x, "data") and hasattr(x, "grad"):
+                cause = "a Value inside a Value: use other.data (a plain number) in data and local_grads"
+            else:
+                cause = "data and grad hold plain floats"
+            raise Bad(message(what, inp, f"entry {i} is {safe_repr(x, 120)} ({type(x).__name__})", "plain floats", cause))
+    return xs
 
 
 def numeric_grad(f: Callable[[list], float], xs: list) -> list:
@@ -299,20 +371,31 @@ def _op_case(mg, task: str, case):
     out = attempt(mg, lambda: spec["call"](A, B), label, f"{task}: {spec['symbol']}", OP_CAUSES)
     if not is_value(mg, out):
         cause = NO_RETURN if out is None else "return Value(data, children, local_grads), not a plain number"
-        raise Bad(message(f"{task}: the result", label, repr(out), "a new Value", cause))
-    children = list(out._children)
+        raise Bad(message(f"{task}: the result", label, safe_repr(out, 200), "a new Value", cause))
+    children, local_grads = out._children, out._local_grads
+    if type(children) not in (tuple, list):
+        raise Bad(message(f"{task}: the result's children", label, safe_repr(children, 200), "(a, b)" if b_value else "(a,)", "children is a tuple of the input Values: (self, other), or (self,) with its comma"))
     if A not in children or (b_value and B not in children):
         raise Bad(
             message(
                 f"{task}: the result's children",
                 label,
-                repr(out._children)[:200],
+                safe_repr(children, 200),
                 "(a, b)" if b_value else "(a,)",
                 "store the input Values as children so backward() can reach them",
             )
         )
-    if len(out._children) != len(out._local_grads):
-        raise Bad(message(f"{task}: the result's local_grads", label, fmt(tuple(out._local_grads)), "one local gradient per child", "local_grads[i] is d(out)/d(children[i])"))
+    if type(local_grads) not in (tuple, list):
+        cause = (
+            "a 1-tuple needs its comma: (g,) is a tuple, (g) is just g"
+            if is_real(local_grads) or isinstance(local_grads, complex)
+            else "local_grads is a tuple of plain numbers, one per child"
+        )
+        raise Bad(message(f"{task}: the result's local_grads", label, safe_repr(local_grads, 200), "a tuple, one local gradient per child", cause))
+    if len(children) != len(local_grads):
+        raise Bad(message(f"{task}: the result's local_grads", label, fmt(tuple(local_grads)), "one local gradient per child", "local_grads[i] is d(out)/d(children[i])"))
+    reals(list(local_grads), f"{task}: the result's local_grads", label)
+    reals([out.data], f"{task}: the result's data", label)
     grads = [local_grad(out, A)] + ([local_grad(out, B)] if b_value else [])
     return out.data, grads, A, B
 
@@ -383,8 +466,8 @@ def _node(mg, data, children=(), local_grads=()):
     return mg.value.Value(data, tuple(children), tuple(local_grads))
 
 
-def _grads(nodes):
-    return [n.grad for n in nodes]
+def _grads(nodes, inp="the graph above"):
+    return reals([n.grad for n in nodes], "backward: the .grad of the nodes", inp)
 
 
 @check("backward", "chain_rule")
@@ -393,11 +476,11 @@ def backward_chain(mg, fx):
     x = _node(mg, 0.5)
     y = _node(mg, 1.5, (x,), (3.0,))
     z = _node(mg, 3.0, (y,), (2.0,))
-    attempt(mg, z.backward, "z.backward()", "backward: chain x -> y -> z")
-    got = _grads([z, y, x])
+    inp = "x = Value(0.5); y = Value(1.5, (x,), (3.0,)); z = Value(3.0, (y,), (2.0,)); z.backward(); [z.grad, y.grad, x.grad]"
+    attempt(mg, z.backward, inp, "backward: chain x -> y -> z")
+    got = _grads([z, y, x], inp)
     if close(got, [1, 2, 6]):
         return []
-    inp = "x = Value(0.5); y = Value(1.5, (x,), (3.0,)); z = Value(3.0, (y,), (2.0,)); z.backward(); [z.grad, y.grad, x.grad]"
     if got[0] != 1:
         cause = "start with self.grad = 1: d(z)/d(z) = 1"
     elif close(got[2], 3.0):
@@ -446,12 +529,12 @@ def backward_order(mg, fx):
     a = _node(mg, 5.0, (x,), (5.0,))
     b = _node(mg, 10.0, (a,), (2.0,))
     out = _node(mg, 15.0, (a, b), (1.0, 1.0))
-    attempt(mg, out.backward, "out.backward()", "backward: ordering")
-    got = _grads([out, b, a, x])
+    inp = "x = Value(1); a = Value(5, (x,), (5.0,)); b = Value(10, (a,), (2.0,)); out = Value(15, (a, b), (1, 1)); out.backward(); grads of [out, b, a, x]"
+    attempt(mg, out.backward, inp, "backward: ordering")
+    got = _grads([out, b, a, x], inp)
     want = [1, 1, 3, 15]
     if close(got, want):
         return []
-    inp = "x = Value(1); a = Value(5, (x,), (5.0,)); b = Value(10, (a,), (2.0,)); out = Value(15, (a, b), (1, 1)); out.backward(); grads of [out, b, a, x]"
     if got[0] != 1:
         cause = "start with self.grad = 1"
     elif close(got[2], 1.0) or close(got[2], 2.0):
@@ -469,8 +552,9 @@ def backward_shared(mg, fx):
     p = _node(mg, 6.0, (s,), (3.0,))
     q = _node(mg, 10.0, (s,), (5.0,))
     out = _node(mg, 16.0, (p, q), (1.0, 1.0))
-    attempt(mg, out.backward, "out.backward()", "backward: shared node")
-    got = _grads([s, x])
+    inp = "x = Value(1); s = Value(2, (x,), (2.0,)); p = Value(6, (s,), (3.0,)); q = Value(10, (s,), (5.0,)); out = Value(16, (p, q), (1, 1)); grads of [s, x]"
+    attempt(mg, out.backward, inp, "backward: shared node")
+    got = _grads([s, x], inp)
     if close(got, [8.0, 16.0]):
         return []
     cause = ORDER_CAUSE
@@ -489,7 +573,7 @@ def backward_twice(mg, fx):
     out = _node(mg, 6.0, (x, w), (2.0, 3.0))
     attempt(mg, out.backward, "out.backward()", "backward: first call")
     attempt(mg, out.backward, "out.backward()", "backward: second call")
-    got = _grads([x, w])
+    got = _grads([x, w], "out = Value(6, (x, w), (2.0, 3.0)); out.backward(); out.backward(); [x.grad, w.grad]")
     if close(got, [4.0, 6.0]):
         return []
     cause = (
@@ -513,7 +597,7 @@ def backward_topo_function(mg, fx):
     inp = "x, y leaves; s(x, y); p(s, x); q(s, s); root(p, q)"
     topo = attempt(mg, lambda: mg.value.topological_order(root), inp, "backward: topological_order(root)")
     if not isinstance(topo, list):
-        raise Bad(message("backward: topological_order(root)", inp, repr(topo)[:100], "a list of Values", "return the list of nodes"))
+        raise Bad(message("backward: topological_order(root)", inp, safe_repr(topo, 100), "a list of Values", NO_RETURN if topo is None else "return the list of nodes"))
     got = [names.get(id(n), "?") for n in topo]
     if sorted(got) != sorted(names.values()):
         dup = len(got) != len(set(got))
@@ -532,7 +616,7 @@ def backward_known(mg, fx):
     """Leaf gradients of a small graph, against the reference's answers."""
     leaves, out, inp = _backward_graph(mg)
     attempt(mg, out.backward, inp, "backward: known graph")
-    got = _grads(leaves)
+    got = _grads(leaves, inp)
     if close(got, fx["leaf_grads"]):
         return []
     return [message("backward: leaf gradients", inp, got, fx["leaf_grads"], "child.grad += local_grad * node.grad, " + ORDER_CAUSE)]
@@ -595,11 +679,13 @@ def _weighted_loss(outs, coeffs):
 COEFFS = [1.0, -2.0, 0.5, 3.0, -1.0, 0.25, 2.0, -0.5]  # L = sum_j c_j out_j, so every output matters
 
 
-def _gradcheck(mg, task, fn, inputs: list[list[float]], names: list[str], inp: str, cause: str) -> list[str]:
+def _gradcheck(mg, task, fn, inputs: list[list[float]], names: list[str], inp: str, cause: str, n_out: int) -> list[str]:
     """Backward through fn(*Values) vs central differences, input list by input list."""
     leaves = [Vs(mg, xs) for xs in inputs]
     out = attempt(mg, lambda: fn(*leaves), inp, task)
     datas(mg, out, f"{task}: the result", inp)
+    if len(out) != n_out:
+        raise Bad(message(f"{task}: the result", inp, f"{len(out)} Values", f"{n_out} Values", "one output per row of w" if task == "linear" else "one output per input"))
     loss = _weighted_loss(out, COEFFS)
     attempt(mg, loss.backward, f"sum_j c_j * out_j with c = {COEFFS[:len(out)]}, then .backward()", f"{task}: backward")
     failures = []
@@ -608,9 +694,10 @@ def _gradcheck(mg, task, fn, inputs: list[list[float]], names: list[str], inp: s
         def f(vals, k=k):
             args = [Vs(mg, v) for v in inputs]
             args[k] = Vs(mg, vals)
-            return sum(o.data * c for o, c in zip(fn(*args), COEFFS))
+            outs = attempt(mg, lambda: fn(*args), inp, task)
+            return sum(o * c for o, c in zip(datas(mg, outs, f"{task}: the result", inp), COEFFS))
 
-        got, num = [v.grad for v in leaves[k]], numeric_grad(f, xs)
+        got, num = reals([v.grad for v in leaves[k]], f"{task}: the .grad of {name}", inp), numeric_grad(f, xs)
         if not close(got, num, GRAD_RTOL, GRAD_ATOL):
             failures.append(message(f"{task}: gradient of sum_j c_j * out_j w.r.t. {name}, backward() vs central differences", inp, got, num, cause))
     return failures
@@ -627,6 +714,7 @@ def linear_gradcheck(mg, fx):
         ["x", "w[0]", "w[1]"],
         f"linear(x={fmt(LINEAR_X)}, w={fmt(LINEAR_W)})",
         "build the output only from Value ops on x and w (no .data), so backward() reaches every weight",
+        len(LINEAR_W),
     )
 
 
@@ -712,6 +800,7 @@ def softmax_gradcheck(mg, fx):
         ["logits"],
         "softmax([0.2, -0.7, 1.3, 0.05])",
         "compute the probabilities with Value ops (exp, +, /) on the logits; only max(x) is a plain float",
+        4,
     )
 
 
@@ -769,6 +858,7 @@ def rmsnorm_gradcheck(mg, fx):
         ["x"],
         "rmsnorm([0.4, -1.2, 0.9, 2.0])",
         "compute the scale with Value ops on x (no .data): every output depends on every x_j through the mean square",
+        4,
     )
 
 
@@ -923,6 +1013,7 @@ def attention_gradcheck(mg, fx):
         ["q", "k", "v", "keys[0]", "keys[1]", "values[0]", "values[1]"],
         "attention(2 heads, 2 cached positions)",
         "build logits, weights and outputs with Value ops only (no .data), so every q, k and v gets its gradient",
+        4,
     )
 
 
@@ -980,7 +1071,7 @@ def _adam_run(mg, steps, grads=ADAM_GRADS):
             "Adam.step",
             {ZeroDivisionError: "bias correction at step 0: divide by (1 - beta ** (step + 1)), step is 0-based"},
         )
-        traj.append([p.data for p in params])
+        traj.append(reals([p.data for p in params], f"Adam: p.data after step({step})", inp))
         leftover.append([p.grad for p in params])
     return traj, leftover
 
@@ -1011,7 +1102,7 @@ def adam_first_step(mg, fx):
 def adam_zero_grads(mg, fx):
     """After step() every parameter's grad is 0, ready for the next backward()."""
     _, leftover = _adam_run(mg, 1)
-    if all(g == 0 for g in leftover[0]):
+    if all(is_real(g) and g == 0 for g in leftover[0]):
         return []
     return [message("Adam: grads after step()", f"grads {fmt(ADAM_GRADS[0])}, then step(0, {ADAM_NUM_STEPS})", leftover[0], [0, 0, 0], "not zeroing grads: set p.grad = 0 for every parameter after its update, or the next backward() adds onto the old gradients")]
 
@@ -1058,9 +1149,11 @@ SAMPLING_CAUSES = {
 
 def _sample(mg, model, rng, temperature, inp):
     out = attempt(mg, lambda: mg.sampling.sample(model, BOS, rng, temperature), inp, "sample", SAMPLING_CAUSES)
-    if not isinstance(out, list) or not all(isinstance(t, int) for t in out):
+    if not isinstance(out, list) or not all(is_real(t) and isinstance(t, int) for t in out):
         cause = NO_RETURN if out is None else "return the list of drawn token ids (plain ints), without BOS"
-        raise Bad(message("sample: the result", inp, repr(out)[:200], "a list of token ids", cause))
+        raise Bad(message("sample: the result", inp, safe_repr(out, 200), "a list of token ids", cause))
+    if not all(0 <= t < VOCAB for t in out):
+        raise Bad(message("sample: the result", inp, fmt(out), f"token ids in 0..{VOCAB - 1}", "return the ids rng.choices drew from range(vocab_size)"))
     return out
 
 
