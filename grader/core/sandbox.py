@@ -664,7 +664,7 @@ def bwrap_candidates() -> list[str]:
 
 
 def bwrap_options(exe: str) -> tuple:
-    """The optional options this bwrap knows: --size (0.6+), --disable-userns (0.8+)."""
+    """The optional options this bwrap knows: --size (0.7+, not setuid), --disable-userns (0.8+)."""
     try:
         out = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired):
@@ -768,6 +768,8 @@ def detect(
     strongest, with what it reached in `weak` (require() then stops grading)."""
     root = os.geteuid() == 0
     bwraps = bwrap_candidates() if use_bwrap else []
+    options = {bw: bwrap_options(bw) for bw in bwraps}
+    bwraps.sort(key=lambda bw: -len(options[bw]))  # one that knows --size and --disable-userns first
     cpythons = [c for c in _candidates([sys.executable, "/usr/bin/python3", "python3"]) if "pypy" not in c]
     pypys = _candidates(["pypy3"]) if use_pypy else []
     infos = {exe: _python_info(exe) for exe in cpythons + pypys}
@@ -788,7 +790,7 @@ def detect(
     for bw, d in configs:
         for exe in [c for c in cpythons if c in infos]:
             iso = Isolation(bw is not None, d, exe, None, binds(exe) if bw else (),
-                            bwrap_exe=bw or "bwrap", bwrap_options=bwrap_options(bw) if bw else ())
+                            bwrap_exe=bw or "bwrap", bwrap_options=options[bw] if bw else ())
             doc, why = _probe(iso, exe, private)
             if doc is None:
                 if bw and why:
@@ -808,10 +810,11 @@ def detect(
         notes.append("no bwrap found")
     elif failed and not iso.bwrap:
         notes += list(dict.fromkeys(failed))
-    if iso.bwrap:
-        missing = [o for o in ("--size", "--disable-userns") if o not in iso.bwrap_options]
-        if missing:
-            notes.append(f"{iso.bwrap_exe} lacks {', '.join(missing)}: a child's /tmp is not size-limited")
+    if iso.bwrap and "--size" not in iso.bwrap_options:
+        notes.append(f"{iso.bwrap_exe} has no --size (bwrap < 0.7): a child's /tmp and /dev/shm have no size limit")
+    if iso.bwrap and "--disable-userns" not in iso.bwrap_options:
+        notes.append(f"{iso.bwrap_exe} has no --disable-userns (bwrap < 0.8): a child may make a user namespace, "
+                     "and an unlimited tmpfs in it")
     if root and not iso.drop_uid:
         notes.append("student code runs as root: no unprivileged uid could be used")
     pypy = None
