@@ -87,9 +87,12 @@ FORMAT = "text"  # Gradescope shows it as written: nothing a student chose is re
 LEADERBOARD_NAME = "held-out loss"
 # The time a run needs besides training, for --autograder-timeout: every unit task may use its
 # whole --task-timeout (13 children, one after another); the training child is killed 30 s after
-# its budget (sandbox.Limits wall_s = e2e_timeout + 30); OVERHEAD_S covers finding the
-# isolation, drawing the inputs, the held-out evaluation and writing results.json; and a margin
-# of 10% of the timeout, at least 60 s, for a slower machine than expected.
+# its budget (sandbox.Limits wall_s = e2e_timeout + 30); the grader may train once more itself
+# (replaying the student's checkpoints with the reference's step), as long as the student's
+# training at most; OVERHEAD_S covers finding the isolation, drawing the inputs, the held-out
+# evaluation and writing results.json; and a margin of 10% of the timeout, at least 60 s, for a
+# slower machine than expected.
+TRAININGS = 2  # the student's, and the grader's replay of it
 OVERHEAD_S = 90.0
 KILL_GRACE_S = 30.0
 MARGIN_SHARE, MARGIN_MIN_S = 0.10, 60.0
@@ -117,12 +120,12 @@ def _fixed_seconds(task_timeout: float) -> float:
 def e2e_budget(autograder_timeout: float, task_timeout: float) -> float:
     """Seconds of training that fit in Gradescope's autograder timeout, everything else at its worst."""
     margin = max(MARGIN_MIN_S, MARGIN_SHARE * autograder_timeout)
-    return math.floor(autograder_timeout - margin - _fixed_seconds(task_timeout))
+    return math.floor((autograder_timeout - margin - _fixed_seconds(task_timeout)) / TRAININGS)
 
 
 def timeout_needed(e2e_timeout: float, task_timeout: float) -> int:
     """The smallest autograder timeout (whole minutes, in seconds) whose budget holds e2e_timeout."""
-    need = e2e_timeout + _fixed_seconds(task_timeout)
+    need = TRAININGS * e2e_timeout + _fixed_seconds(task_timeout)
     seconds = max(need + MARGIN_MIN_S, need / (1 - MARGIN_SHARE))
     return int(math.ceil(seconds / 60) * 60)
 
@@ -142,8 +145,9 @@ def resolve_settings(config: dict) -> dict:
     if "e2e_timeout" in given and float(given["e2e_timeout"]) > budget:
         raise ValueError(
             f"--e2e-timeout {given['e2e_timeout']:g} s does not fit in an autograder timeout of {timeout:g} s: at most "
-            f"{budget:g} s of training does ({len(TASK_IDS)} task checks of up to {settings['task_timeout']:g} s, "
-            f"{OVERHEAD_S + KILL_GRACE_S:g} s of overhead and a margin). Raise the autograder timeout to "
+            f"{budget:g} s of training does (twice: the student's and the grader's replay; {len(TASK_IDS)} task "
+            f"checks of up to {settings['task_timeout']:g} s, {OVERHEAD_S + KILL_GRACE_S:g} s of overhead and a "
+            "margin). Raise the autograder timeout to "
             f"{timeout_needed(float(given['e2e_timeout']), float(settings['task_timeout']))} s or lower --e2e-timeout")
     if budget < MIN_E2E_S:
         raise ValueError(
