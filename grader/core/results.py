@@ -11,7 +11,7 @@ PASSED, PARTIAL, FAILED, ERROR, NOT_SUBMITTED, SKIPPED = "passed", "partial", "f
 # What one student's result may hold where it is written (results.json, feedback, the cache):
 # the last line of defence behind the limits on what a child may send.
 MAX_MESSAGE_CHARS = 4_000  # one message, output, note or name
-MAX_STUDENT_CHARS = 100_000  # all of one student's text together
+MAX_STUDENT_CHARS = 50_000  # all of one student's text together (the samples hold 3,000 to 6,000)
 MAX_ITEMS = 100  # notes, and checks per task
 MIN_CUT_CHARS = 80  # sharing out the student budget never cuts a text shorter than this
 UNCUT_KEYS = ("student", "task", "status", "layout")  # identifiers, never shortened by the budget
