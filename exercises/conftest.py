@@ -68,6 +68,46 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.timeout(E2E_TIMEOUT_S if e2e else UNIT_TIMEOUT_S))
 
 
+def pytest_runtest_logreport(report):
+    """Remember each task test's outcome and first failure, for the progress summary."""
+    task = dict(report.user_properties).get("task")
+    if task and (report.when == "call" or report.failed):
+        PROGRESS.setdefault(task, []).append((report.outcome, report.longreprtext if report.failed else ""))
+
+
+PROGRESS: dict = {}  # task id -> [(outcome, failure text), ...] of the task tests run
+
+
+def progress_lines() -> list:
+    """Tasks passing, and the next task to fix and why (the first failing one, in course order,
+    that is not blocked by another)."""
+    ran = [t for t in task_ids() if t in PROGRESS]
+    if not ran:
+        return []
+    passing = [t for t in ran if all(outcome == "passed" for outcome, _ in PROGRESS[t])]
+    lines = [f"tasks passing: {len(passing)} of {len(ran)} run" + (f" ({', '.join(passing)})" if passing else "")]
+    for t in ran:
+        failures = [text for outcome, text in PROGRESS[t] if outcome == "failed"]
+        if failures and not all(f.startswith("blocked: ") for f in failures):
+            why = next(f for f in failures if not f.startswith("blocked: "))
+            cause = next((line.split("likely cause:", 1)[1].strip() for line in why.splitlines() if "likely cause:" in line), why.splitlines()[0] if why else "")
+            lines.append(f"next task to fix: {t} ({len(failures)} of {len(PROGRESS[t])} checks fail): {cause[:200]}")
+            lines.append(f"  run: pytest exercises -m {t}")
+            break
+    blocked = [t for t in ran if any(text.startswith("blocked: ") for _, text in PROGRESS[t])]
+    if blocked:
+        lines.append(f"blocked until the tasks they use pass: {', '.join(blocked)}")
+    return lines
+
+
+def pytest_terminal_summary(terminalreporter):
+    lines = progress_lines()
+    if lines:
+        terminalreporter.section("your progress")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
 @pytest.fixture(scope="session")
 def microgpt(pytestconfig):
     """The package under test, with the submodules the checks use imported."""

@@ -1,6 +1,7 @@
 """The student skeleton and its public tests: generated from the reference, failing and passing as they should."""
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -55,14 +56,17 @@ def test_check_mode_reports_a_stale_file(tmp_path):
         (out / name).write_text(text, encoding="utf-8")
     fixtures = tmp_path / "fixtures.json"
     fixtures.write_text(gen.fixtures_text(), encoding="utf-8")
+    (tmp_path / "task_graph.py").write_text(gen.task_graph_text(), encoding="utf-8")
     assert gen.differences(out, fixtures) == []
     (out / "nn.py").write_text((out / "nn.py").read_text() + "# edited\n", encoding="utf-8")
     (out / "adam.py").unlink()
     fixtures.write_text("{}\n", encoding="utf-8")
+    (tmp_path / "task_graph.py").write_text("DEPENDS_ON = ()\n", encoding="utf-8")
     assert gen.differences(out, fixtures) == [
         "microgpt/adam.py: missing",
         "microgpt/nn.py: differs from the generated stub",
         "fixtures.json: differs from the reference's answers",
+        "task_graph.py: differs from grader/tasks.py",
     ]
 
 
@@ -130,7 +134,7 @@ def test_skeleton_fails_every_task_with_its_message_only():
     for c in checks.CHECKS:
         todo = next(t.todo for t in TASKS if t.id == c.task)
         header = f"test_task[{c.task}-{c.name}]"
-        block = re.search(rf"_+ {re.escape(header)} _+\n(.*?)\n(?=_{{3,}}|=+ short)", out, re.S)
+        block = re.search(rf"_+ {re.escape(header)} _+\n(.*?)\n(?=_{{3,}}|=+ )", out, re.S)
         assert block, f"no failure section for {header}:\n{out[-2000:]}"
         assert block.group(1).strip() == f"Task {c.task}: {todo}", f"{header} shows more than its message:\n{block.group(1)}"
     assert "Traceback" not in out and "During handling" not in out
@@ -161,7 +165,8 @@ def test_one_task_selected_by_its_marker():
 
 
 def test_a_missing_dependency_is_named(tmp_path):
-    """When a finished task calls another task's unwritten stub, does the failure name that task?"""
+    """When a finished task calls another task's unwritten stub, does the failure say, in one
+    line, that it is blocked by that task?"""
     pkg = tmp_path / "microgpt"
     pkg.mkdir()
     for path in (ROOT / "solutions" / "microgpt").glob("*.py"):
@@ -169,7 +174,86 @@ def test_a_missing_dependency_is_named(tmp_path):
     (pkg / "value.py").write_text(gen.skeleton()["value.py"], encoding="utf-8")
     proc, _ = pytest_exercises("-m", "softmax", f"--microgpt={tmp_path}")
     assert proc.returncode == 1
-    assert "task softmax calls code that is not written yet. Task value_add: " in proc.stdout, proc.stdout[-2000:]
+    assert "blocked: value_add is not written yet (run pytest exercises -m value_add)" in proc.stdout, proc.stdout[-2000:]
+    assert "likely cause" not in proc.stdout
+
+
+def reference_copy(tmp_path: Path, file: str, old: str, new: str) -> Path:
+    """A copy of the reference package with one edit."""
+    pkg = tmp_path / "microgpt"
+    pkg.mkdir()
+    for path in (ROOT / "solutions" / "microgpt").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        if path.name == file:
+            assert text.count(old) == 1
+            text = text.replace(old, new)
+        (pkg / path.name).write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def test_a_failing_dependency_blocks_instead_of_cascading(tmp_path):
+    """With mul's local gradients swapped, do linear, softmax, rmsnorm and attention say only
+    `blocked: value_mul fails`, and does the progress summary name value_mul as the next task?"""
+    pkg = reference_copy(tmp_path, "value.py", "(self, other), (other.data, self.data))", "(self, other), (self.data, other.data))")
+    proc, _ = pytest_exercises("-m", "not e2e", f"--microgpt={pkg}")
+    out = proc.stdout
+    assert proc.returncode == 1
+    for task in ("linear", "softmax", "rmsnorm", "attention"):
+        block = re.search(rf"_+ test_task\[{task}-gradcheck\] _+\n(.*?)\n(?=_{{3,}}|=+ )", out, re.S)
+        assert block and block.group(1).strip().startswith("blocked: value_mul fails (run pytest exercises -m value_mul)"), out[-3000:]
+    assert "likely cause: build the output only from Value ops" not in out
+    assert "next task to fix: value_mul (2 of 2 checks fail): swapped" in out
+    assert "blocked until the tasks they use pass: linear, softmax, rmsnorm, attention" in out
+
+
+def test_depends_on_is_what_the_checks_run():
+    """Is each task's depends_on (grader/tasks.py, copied to task_graph.py) exactly the set of
+    tasks whose code its public checks run? Measured by turning each other task into its stub."""
+    checks = load_checks()
+    ref = checks.import_package()
+    fixtures = checks.load_fixtures()
+    for t in TASKS:
+        used = set()
+        for other in TASKS:
+            if other.id == t.id:
+                continue
+            with stubbed(ref, other):
+                try:
+                    hit = any(checks.run_check(c, ref, fixtures) for c in checks.CHECKS if c.task == t.id)
+                except NotImplementedError:
+                    hit = True
+            if hit:
+                used.add(other.id)
+        assert used == set(t.depends_on), f"{t.id}: its checks run {sorted(used)}, depends_on says {sorted(t.depends_on)}"
+        assert set(checks.depends_on(t.id)) == used
+
+
+@contextlib.contextmanager
+def stubbed(ref, t):
+    """The reference with task t's functions replaced by its stub (and the names other modules
+    imported from it too)."""
+    saved = []
+
+    def stub(*args, **kwargs):
+        raise NotImplementedError(f"Task {t.id}: stub")
+
+    for qualname in t.functions:
+        owner = getattr(ref, t.module)
+        *path, name = qualname.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        original = getattr(owner, name)
+        for module in (ref.value, ref.nn, ref.attention, ref.adam, ref.sampling, ref.model):
+            if getattr(module, name, None) is original and module is not owner:
+                saved.append((module, name, original))
+                setattr(module, name, stub)
+        saved.append((owner, name, original))
+        setattr(owner, name, stub)
+    try:
+        yield
+    finally:
+        for owner, name, original in reversed(saved):
+            setattr(owner, name, original)
 
 
 def e2e_setup(tmp_path: Path, threshold: float) -> tuple[Path, Path]:

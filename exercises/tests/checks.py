@@ -21,6 +21,7 @@ from types import SimpleNamespace
 from typing import Callable
 
 FIXTURES = Path(__file__).with_name("fixtures.json")
+TASK_GRAPH = Path(__file__).with_name("task_graph.py")
 SUBMODULES = ("value", "nn", "attention", "adam", "sampling", "model", "config")
 
 # Known answers were computed by the reference on the same inputs; a correct solution that
@@ -203,6 +204,40 @@ def check_task(mg, task_id: str, fixtures: dict | None = None) -> list[str]:
 
 def task_ids() -> list[str]:
     return list(dict.fromkeys(c.task for c in CHECKS))
+
+
+def depends_on(task_id: str) -> tuple:
+    """The tasks whose code task_id's checks run (task_graph.py, generated from the catalogue)."""
+    import runpy
+
+    return dict(runpy.run_path(str(TASK_GRAPH))["DEPENDS_ON"])[task_id]
+
+
+_TASK_STATUS: dict = {}  # (id(package), task) -> '' (passes), 'fails' or 'is not written yet'
+
+
+def task_status(mg, task_id: str, fixtures: dict | None = None) -> str:
+    """'' when every check of task_id passes on mg, else 'fails' or 'is not written yet'; computed
+    once per package."""
+    key = (id(mg), task_id)
+    if key not in _TASK_STATUS:
+        try:
+            _TASK_STATUS[key] = "fails" if check_task(mg, task_id, fixtures) else ""
+        except NotImplementedError:
+            _TASK_STATUS[key] = "is not written yet"
+    return _TASK_STATUS[key]
+
+
+def blocked_by(mg, task_id: str, fixtures: dict | None = None) -> str:
+    """'' if every task that task_id's checks run passes, else the one line that says which to fix
+    first: `blocked: value_mul fails (run pytest exercises -m value_mul)`."""
+    failing = [(d, task_status(mg, d, fixtures)) for d in depends_on(task_id)]
+    failing = [(d, status) for d, status in failing if status]
+    if not failing:
+        return ""
+    (first, status), others = failing[0], [d for d, _ in failing[1:]]
+    also = f"; also failing: {', '.join(others)}" if others else ""
+    return f"blocked: {first} {status} (run pytest exercises -m {first}){also}"
 
 
 def V(mg, x):
