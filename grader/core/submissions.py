@@ -182,7 +182,7 @@ def assign_ids(subs: list) -> None:
         taken.add(s.student.lower())
     for s in subs:
         if s.student != s.name:
-            s.notes.append(f"graded as {s.student} (the name found was {shown(s.name, 80)!r}; ids use letters, "
+            s.notes.append(f"graded as {s.student} (the name found was \"{shown(s.name, 80)}\"; ids use letters, "
                            f"digits and . _ @ - only, and no two submissions share one)")
 
 
