@@ -213,7 +213,8 @@ def summary_table(run: GradeRun) -> str:
     """The table the CLI prints at the end: one row per student, then the isolation."""
     short = {t: t.replace("value_", "") for t in run.rubric}
     header = ["student", *short.values(), "total"]
-    rows = [[s.student, *(_fmt(next((r.score for r in s.results if r.task == t), 0)) for t in run.rubric), _fmt(s.total)] for s in run.students]
+    rows = [[clean(s.student), *(_fmt(next((r.score for r in s.results if r.task == t), 0)) for t in run.rubric), _fmt(s.total)]
+            for s in run.students]
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
     line = lambda cells: "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
     out = [line(header), line(["max", *(_fmt(p) for p in run.rubric.values()), _fmt(sum(run.rubric.values()))])]
