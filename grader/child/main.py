@@ -1,11 +1,13 @@
-"""The program a sandboxed child runs: build microgpt from the student's file and trusted
-modules, run one task's probes (or the end-to-end training), write the outputs as JSON.
+"""The program a sandboxed child runs: build microgpt from what the grader put in the job
+folder (the student's files, the kit's skeleton modules and, in a sealed check, reference
+stand-ins), run one task's probes (or the end-to-end training), write the outputs as JSON.
 
     python -I -B main.py REQUEST.json RESULT_FD
 
 Runs under CPython or PyPy 3.8+, standard library only. It never sees expected values; the
 grader compares in its own process. The result goes to RESULT_FD, never to stdout, which
-is captured only for feedback.
+is captured only for feedback (and, in a sealed check, not kept at all). The end-to-end run
+returns its weights every `every` steps: the grader replays each interval with the reference.
 """
 import gc
 import importlib
@@ -71,7 +73,7 @@ def modules(names):
 def run_task(job, request):
     import probes
 
-    if request["module"] == "value":
+    if request.get("graft"):  # a value task: the student's function on the trusted Value
         patch_value(job, request["functions"])
     mg = modules(request["imports"])
     return {"outputs": probes.PROBES[request["task"]](mg, request["inputs"])}
@@ -94,6 +96,8 @@ def run_e2e(job, request):
     train_docs = [tokenizer.encode(d) for d in mg.data.split(docs, tc.num_val)[0]]
     optimizer = mg.adam.Adam(model.params, tc.learning_rate, tc.beta1, tc.beta2, tc.eps_adam)
     steps, stopped, losses = cfg["steps"], "", []
+    every = cfg.get("every") or steps
+    checkpoints = []  # (step, weights) every `every` steps and at the end: the grader replays them
     # CPython: a Value graph has no cycles, so reference counting frees it and the cyclic
     # collector's scans only cost time. PyPy has no reference counting: its own GC is best
     # left alone (disabling it is 2.5x slower, a collection per step 15% slower).
@@ -111,15 +115,14 @@ def run_e2e(job, request):
             gc.collect(0)
         if not (type(loss_value) in (int, float) and math.isfinite(loss_value)):
             stopped = "training diverged: the loss was %s at step %d" % (loss_value, step + 1)
-            break
-        if time.monotonic() > deadline:
+        elif time.monotonic() > deadline:
             stopped = "the time budget ran out after %d of %d steps" % (step + 1, steps)
+        if stopped or (step + 1) % every == 0 or step + 1 == steps:
+            checkpoints.append([step + 1, weights_of(model)])
+        if stopped:
             break
-    weights = {
-        k: [[probes.num(p.data, "weight") for p in row] for row in mat] for k, mat in model.state_dict.items()
-    }
     return {
-        "weights": weights,
+        "checkpoints": checkpoints,
         "uchars": "".join(tokenizer.uchars),
         "steps_done": len(losses),
         "stopped": stopped,
@@ -128,12 +131,22 @@ def run_e2e(job, request):
     }
 
 
+def weights_of(model):
+    import probes
+
+    return {k: [[probes.num(p.data, "weight") for p in row] for row in mat] for k, mat in model.state_dict.items()}
+
+
 def main():
     request_path, fd = sys.argv[1], int(sys.argv[2])
     job = os.path.dirname(os.path.abspath(request_path))
     with open(request_path, encoding="utf-8") as f:
         request = json.load(f)
     sys.path[:0] = [os.path.join(job, "pkg"), job]
+    if request.get("sealed"):
+        import probes
+
+        probes.SEALED_FILE = os.path.join(job, request["student_file"])
     try:
         doc = run_e2e(job, request) if request["mode"] == "e2e" else run_task(job, request)
     except BaseException as e:  # an import that fails, sys.exit at import, ...

@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from . import checks, e2e, outputs, sandbox
-from .reference import DATA, REFERENCE_DIR
-from .results import ERROR, NOT_SUBMITTED, SKIPPED, CheckResult, GradeRun, StudentResult
+from . import checks, e2e, outputs, sandbox, sealed
+from .reference import DATA, REFERENCE_DIR, SKELETON_DIR
+from .results import ERROR, NOT_SUBMITTED, PASSED, SKIPPED, CheckResult, GradeRun, StudentResult
 from .rubric import DEFAULT_RUBRIC, E2E, load_rubric
 from .staging import NOT_SUBMITTED as MODULE_NOT_SUBMITTED
 from .staging import OK, Staged, select
 from .submissions import Submission, find_submissions
 from .. import markers
-from ..tasks import TASKS, requires
+from ..tasks import TASK_MODULES, TASKS, requires
 
 GRADER_VERSION = "1.0"
 GRADER_DIR = Path(__file__).resolve().parent  # the trusted core
@@ -59,6 +59,7 @@ class Context:
     held_out: e2e.HeldOut
     pass_loss: float
     stage_seconds: dict = field(default_factory=dict)
+    sealed_seconds: float = 0.0  # time spent in sealed children: kept out of every record
 
 
 def grading_code_files(code=GRADING_CODE) -> list[Path]:
@@ -77,37 +78,37 @@ def grader_hash(code=GRADING_CODE) -> str:
     return h.hexdigest()
 
 
-def _job_dir(staged: Staged, module: Optional[str], request: dict, isolation, slot: int, with_data=False) -> Path:
-    """A fresh folder: the child package, the request, and pkg/microgpt/ with the trusted
-    modules this check needs plus the student's file(s)."""
+def _job_dir(staged: Staged, module: Optional[str], request: dict, isolation, slot: int, own=(), graft=False) -> Path:
+    """A fresh folder: the child package, the request, and pkg/microgpt/ with what the check
+    imports. The kit's modules (config, model, data...) come from the skeleton, which holds no
+    answer; another task's module is the student's own where it is in `own` (it passed its
+    checks), else the reference's (the check is then sealed). e2e (module None): the student's
+    task files, a missing one the skeleton's stub, never the reference's."""
     job = Path(tempfile.mkdtemp(prefix="mgrade-job-"))
     for path in CHILD_DIR.glob("*.py"):
         shutil.copyfile(path, job / path.name)
     pkg = job / "pkg" / "microgpt"
     pkg.mkdir(parents=True)
     (pkg / "__init__.py").write_text('"""microgpt, as assembled by the grader."""\n')
-    if module is None:  # e2e: the student's task files and the kit's wiring
-        for m in e2e.PACKAGE_MODULES:
-            src = staged.sources.get(m)
-            if src is not None:
-                (pkg / f"{m}.py").write_text(src, encoding="utf-8")
-            else:
-                shutil.copyfile(REFERENCE_DIR / f"{m}.py", pkg / f"{m}.py")
+    names = e2e.PACKAGE_MODULES if module is None else requires(module)
+    for m in names:
+        src = staged.sources.get(m)
+        if m == module and graft:
+            # The trusted Value the student's method is grafted onto holds no answer to the task
+            # under test; it holds the other value tasks' answers, so the check is sealed.
+            ref = (REFERENCE_DIR / "value.py").read_text(encoding="utf-8")
+            (pkg / "value.py").write_text(without_solutions(ref, request["functions"]), encoding="utf-8")
+            (job / "student").mkdir()
+            (job / "student" / "value.py").write_text(src, encoding="utf-8")
+        elif m == module or (m in TASK_MODULES and (module is None or m in own) and src is not None):
+            (pkg / f"{m}.py").write_text(src, encoding="utf-8")
+        elif m in TASK_MODULES and module is not None:
+            shutil.copyfile(REFERENCE_DIR / f"{m}.py", pkg / f"{m}.py")  # a sealed check
+        else:
+            shutil.copyfile(SKELETON_DIR / f"{m}.py", pkg / f"{m}.py")
+    if module is None:
         (job / "data").mkdir()
         shutil.copyfile(DATA, job / "data" / "names.txt")
-    else:
-        for m in requires(module):
-            if m != module:
-                shutil.copyfile(REFERENCE_DIR / f"{m}.py", pkg / f"{m}.py")
-        if module == "value":
-            # The trusted Value the student's method is grafted onto must not hold the answer
-            # to the task under test: the child could read or import it.
-            src = (REFERENCE_DIR / "value.py").read_text(encoding="utf-8")
-            (pkg / "value.py").write_text(without_solutions(src, request["functions"]), encoding="utf-8")
-            (job / "student").mkdir()
-            (job / "student" / "value.py").write_text(staged.sources["value"], encoding="utf-8")
-        else:
-            (pkg / f"{module}.py").write_text(staged.sources[module], encoding="utf-8")
     (job / "request.json").write_text(json.dumps(request))
     sandbox.prepare_job_dir(job, isolation, slot)
     return job
@@ -120,34 +121,104 @@ def without_solutions(source: str, qualnames) -> str:
     return markers.replace_regions(source, lambda region: stub, "value.py", only=set(qualnames))
 
 
+# What the grader keeps of what a child sends, bounded where it is received.
+MAX_TASK_RESULT_BYTES = 2**20  # a task's outputs are a few KB
+MAX_MESSAGE_CHARS = 4000  # a CheckResult's message; each check's detail gets half
+MAX_OUTPUT_CHARS = 2000  # the tail of what an unsealed child printed
+
+
 def _failure(task: str, points: float, outcome: sandbox.ChildOutcome, limits: sandbox.Limits) -> CheckResult:
     msg = f"no result: {outcome.describe(limits)}"
     return CheckResult(task, 0.0, points, ERROR, msg, outcome.seconds, interpreter=outcome.interpreter, output=outcome.output)
 
 
-def grade_task(ctx: Context, staged: Staged, task, slot: int) -> CheckResult:
+def _bounded(result: CheckResult) -> CheckResult:
+    """result with every string that can hold a child's words cut to its limit."""
+    def cut(text, n):
+        return text if len(text) <= n else text[: n - 40] + f"\n[... {len(text) - n + 40} characters cut]"
+    result.message = cut(result.message, MAX_MESSAGE_CHARS)
+    for d in result.details:
+        d.message = cut(d.message, MAX_MESSAGE_CHARS // 2)
+    result.output = result.output[-MAX_OUTPUT_CHARS:]
+    return result
+
+
+def _own_modules(done) -> set:
+    """The task modules whose every task passed: the student's own versions serve other checks."""
+    passed = {r.task for r in done if r.status == PASSED}
+    return {m for m in TASK_MODULES if all(t.id in passed for t in TASKS if t.module == m)}
+
+
+def grade_task(ctx: Context, staged: Staged, task, slot: int, done=()) -> CheckResult:
+    """One task's checks in a child. `done`: the results of the tasks before it (course order),
+    which decide whose versions of its dependencies it runs with: the student's own where they
+    passed, else the reference's (sealed). A check that fails with the student's own code runs
+    again sealed, with the reference's versions of all it depends on (a value task: the
+    student's function grafted onto the trusted Value), and the better of the two counts: one
+    bug is charged once, even one that only shows when another piece uses it."""
     points = ctx.rubric[task.id]
     status = staged.status[task.module]
     if status == MODULE_NOT_SUBMITTED:
         return CheckResult(task.id, 0.0, points, NOT_SUBMITTED, f"not submitted: no {task.module}.py in the submission")
     if status != OK:
         return CheckResult(task.id, 0.0, points, ERROR, status)
+    first = _run_task(ctx, staged, task, slot, _own_modules(done), graft=False)
+    if first.status == PASSED or first.sealed:
+        return first
+    if task.module == "value":
+        second = _run_task(ctx, staged, task, slot, set(), graft=True)
+    elif any(m in TASK_MODULES for m in requires(task.module) if m != task.module):
+        second = _run_task(ctx, staged, task, slot, set(), graft=False)
+    else:
+        return first
+    return second if second.score > first.score else first
+
+
+def _run_task(ctx: Context, staged: Staged, task, slot: int, own: set, graft: bool) -> CheckResult:
+    points = ctx.rubric[task.id]
+    stand_ins = [m for m in requires(task.module) if m in TASK_MODULES and m != task.module and m not in own]
+    is_sealed = graft or bool(stand_ins)
     request = {
         "mode": "task", "task": task.id, "module": task.module, "functions": list(task.functions),
-        "imports": list(requires(task.module)), "inputs": ctx.inputs[task.id],
+        "imports": list(requires(task.module)), "inputs": ctx.inputs[task.id], "graft": graft, "sealed": is_sealed,
+        "student_file": "student/value.py" if graft else f"pkg/microgpt/{task.module}.py",
     }
-    job = _job_dir(staged, task.module, request, ctx.isolation, slot)
+    job = _job_dir(staged, task.module, request, ctx.isolation, slot, own=own, graft=graft)
     s = ctx.settings
     limits = sandbox.Limits(wall_s=s.task_timeout, cpu_s=max(1, int(s.task_timeout)), memory_mb=s.task_memory_mb)
     try:
         outcome = sandbox.run_child(job, ["{job}/main.py", "{job}/request.json"], isolation=ctx.isolation, limits=limits, slot=slot)
     finally:
         shutil.rmtree(job, ignore_errors=True)
+    if is_sealed:
+        ctx.sealed_seconds += outcome.seconds
+        deps = "Value operations other than this task's" if graft else ", ".join(f"{m}.py" for m in stand_ins)
+        if outcome.result is None:
+            return sealed.no_result(task.id, points, outcome, limits, deps)
+        if len(outcome.result) > MAX_TASK_RESULT_BYTES:
+            return CheckResult(task.id, 0.0, points, ERROR, "the checks' result could not be accepted (too large)\n"
+                               + sealed.NOTE.format(deps=deps), sealed=True)
+        result = sealed.evaluate(task.id, points, ctx.inputs[task.id], ctx.expected[task.id], outcome.result,
+                                 staged.sources[task.module], f"{task.module}.py", deps)
+        result.interpreter = outcome.interpreter
+        return _bounded(result)
     if outcome.result is None:
-        return _failure(task.id, points, outcome, limits)
-    result = checks.evaluate_task(task.id, points, ctx.inputs[task.id], ctx.expected[task.id], outcome.result)
+        return _bounded(_failure(task.id, points, outcome, limits))
+    if len(outcome.result) > MAX_TASK_RESULT_BYTES:
+        result = CheckResult(task.id, 0.0, points, ERROR, f"the checks' result could not be accepted: larger than {MAX_TASK_RESULT_BYTES // 1024} KB")
+    else:
+        result = checks.evaluate_task(task.id, points, ctx.inputs[task.id], ctx.expected[task.id], outcome.result)
     result.seconds, result.interpreter, result.output = outcome.seconds, outcome.interpreter, outcome.output
-    return result
+    return _bounded(result)
+
+
+def _guarded(task_id: str, points: float, grade: Callable[[], CheckResult]) -> CheckResult:
+    """grade(), or an error result for this task alone if the grader could not handle what
+    its child sent (never the whole submission's)."""
+    try:
+        return grade()
+    except Exception as e:
+        return CheckResult(task_id, 0.0, points, ERROR, f"the grader could not accept this task's result ({type(e).__name__})")
 
 
 def grade_e2e(ctx: Context, staged: Staged, task_results: list, slot: int) -> CheckResult:
@@ -158,14 +229,15 @@ def grade_e2e(ctx: Context, staged: Staged, task_results: list, slot: int) -> Ch
     if zero:
         return CheckResult(E2E, 0.0, points, SKIPPED, f"skipped: training needs {', '.join(zero)}, which scored 0")
     s = ctx.settings
-    request = {"mode": "e2e", "e2e": {"seed": s.seed, "steps": s.steps, "budget_s": s.e2e_timeout}}
+    every = e2e.checkpoint_every(s.steps)
+    request = {"mode": "e2e", "e2e": {"seed": s.seed, "steps": s.steps, "budget_s": s.e2e_timeout, "every": every}}
     limits = sandbox.Limits(
         wall_s=s.e2e_timeout + 30, cpu_s=int(s.e2e_timeout) + 30, memory_mb=s.e2e_memory_mb, file_mb=32,
     )
     interpreters = [i for i in (ctx.isolation.pypy, ctx.isolation.cpython) if i]
     notes = []
     for n, interpreter in enumerate(interpreters):
-        job = _job_dir(staged, None, request, ctx.isolation, slot, with_data=True)
+        job = _job_dir(staged, None, request, ctx.isolation, slot)
         try:
             outcome = sandbox.run_child(
                 job, ["{job}/main.py", "{job}/request.json"], isolation=ctx.isolation, limits=limits, slot=slot,
@@ -180,13 +252,16 @@ def grade_e2e(ctx: Context, staged: Staged, task_results: list, slot: int) -> Ch
         break
     if outcome.result is None:
         result = _failure(E2E, points, outcome, limits)
+    elif len(outcome.result) > e2e.max_result_bytes(s.steps):
+        result = CheckResult(E2E, 0.0, points, ERROR, "the training result could not be accepted: larger than the checkpoints can be")
     else:
         t0 = time.monotonic()
-        result = e2e.evaluate(outcome.result, points, ctx.pass_loss, ctx.held_out, s.steps, ctx.isolation.pypy)
+        result = e2e.evaluate(outcome.result, points, ctx.pass_loss, ctx.held_out, s.steps, ctx.isolation.pypy,
+                              seed=s.seed, every=every, stage_seconds=ctx.stage_seconds)
         ctx.stage_seconds["evaluate"] = ctx.stage_seconds.get("evaluate", 0) + time.monotonic() - t0
     if notes:
         result.message = "; ".join(notes) + "\n" + result.message
-    if result.status not in ("passed", SKIPPED):
+    if result.status not in ("passed", SKIPPED) and result.flag != "weights not from training":
         partial = [r.task for r in task_results if r.task in e2e.TRAINING_TASKS and r.score < r.max_score]
         result.message += (
             f"\nlikely cause: {', '.join(partial)}, which did not pass every check above" if partial else
@@ -194,24 +269,26 @@ def grade_e2e(ctx: Context, staged: Staged, task_results: list, slot: int) -> Ch
             "(state kept in globals, inputs modified in place)"
         )
     result.seconds, result.interpreter, result.output = outcome.seconds, outcome.interpreter, outcome.output
-    return result
+    return _bounded(result)
 
 
 def grade_submission(ctx: Context, sub: Submission, staged: Staged, slot: int = 0) -> StudentResult:
     t0 = time.monotonic()
+    sealed_before = ctx.sealed_seconds
     results = []
-    for task in TASKS:
-        results.append(grade_task(ctx, staged, task, slot))
+    for task in TASKS:  # in course order: a task's dependencies are graded before it
+        results.append(_guarded(task.id, ctx.rubric[task.id], lambda: grade_task(ctx, staged, task, slot, results)))
     t1 = time.monotonic()
-    results.append(grade_e2e(ctx, staged, results, slot))
+    results.append(_guarded(E2E, ctx.rubric[E2E], lambda: grade_e2e(ctx, staged, results, slot)))
     t2 = time.monotonic()
+    sealed_s = ctx.sealed_seconds - sealed_before  # not recorded: a sealed child's time is no channel
     status = "graded" if not sub.error else f"unreadable: {sub.error}"
-    ctx.stage_seconds["tasks"] = ctx.stage_seconds.get("tasks", 0) + t1 - t0
+    ctx.stage_seconds["tasks"] = ctx.stage_seconds.get("tasks", 0) + max(0.0, t1 - t0 - sealed_s)
     ctx.stage_seconds["e2e"] = ctx.stage_seconds.get("e2e", 0) + t2 - t1
     return StudentResult(
         sub.student, sub.source, sub.layout, status, results, dict(staged.hashes),
         notes=list(staged.notes) + [f"{k}: {v}" for k, v in sub.meta.items() if k == "unreadable"],
-        submission_hash=staged.digest, seconds=round(t2 - t0, 3),
+        submission_hash=staged.digest, seconds=round(max(0.0, t2 - t0 - sealed_s), 1),
     )
 
 

@@ -118,6 +118,8 @@ class CheckResult:
     details: list = field(default_factory=list)  # CheckDetail
     interpreter: str = ""
     output: str = ""  # tail of what the child printed (never parsed)
+    sealed: bool = False  # ran with reference code in the child: every word here is the grader's
+    flag: str = ""  # e2e: why the returned weights are not credited (not reproduced by training)
 
 
 @dataclass
