@@ -15,17 +15,22 @@ import io
 import json
 import os
 import random
+import re
 import threading
 import tracemalloc
+import unicodedata
 import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from grader.core import outputs
-from grader.core.results import CheckDetail, CheckResult, GradeRun, StudentResult
+from grader.core.results import CheckDetail, CheckResult, GradeRun, StudentResult, clean, cut
 from grader.core.staging import OK, select
-from grader.core.submissions import MAX_DEPTH, MAX_ID_CHARS, MAX_TREE_FILES, Budget, find_submissions
+from grader.core.submissions import (MAX_DEPTH, MAX_ID_CHARS, MAX_TREE_FILES, Budget, Submission, assign_ids,
+                                     find_submissions, safe_id)
 from grader.tasks import TASK_MODULES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,6 +133,44 @@ def test_ids_from_nbgrader_tree(tmp_path):
         (tmp_path / "submitted" / p).mkdir(parents=True)
     ids = _ids(tmp_path)
     assert len(ids) == 3
+
+
+# names a student can give a folder: look-alikes, case twins, escapes, slashes, long runs, nothing
+NAMES = st.lists(st.one_of(
+    st.text(max_size=300),
+    st.sampled_from(["dave", "Dave", "dave-2", "dave~", "d\u0430ve", "student", "..", "con", "-2+3", "@SUM(A1)", ""]),
+    st.text(alphabet="dDaAvVeE-_.~ ", max_size=8),
+), max_size=12)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(NAMES, st.randoms(use_true_random=False))
+def test_ids_fuzzed(names, rnd):
+    """Whatever the names (repeated ones stand for different folders), every id is unique
+    without case, safe as a file name, and the same whatever order the folders are listed in."""
+    subs = [Submission("", "", "folder", name=n, key=f"{i}:{n}") for i, n in enumerate(names)]
+    assign_ids(subs)
+    ids = {s.key: s.student for s in subs}
+    assert len({i.lower() for i in ids.values()}) == len(ids)
+    assert all(_safe_file_name(i) and safe_id(i) == i for i in ids.values()), ids
+    again = [Submission("", "", "folder", name=s.name, key=s.key) for s in subs]
+    rnd.shuffle(again)
+    assign_ids(again)
+    assert {s.key: s.student for s in again} == ids
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.text(max_size=2000))
+def test_escaping_helpers_fuzzed(text):
+    """For any text: md_text is one inert line, csv_cell starts no formula, cut stays bounded
+    and clean leaves no control character."""
+    md = outputs.md_text(text)
+    assert "\n" not in md and "<" not in md and ">" not in md
+    assert not re.search(r"(?<!\\)[*_`\[\]|]", md.replace("\\\\", "")), md
+    cell = outputs.csv_cell(text)
+    assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r") or _number(cell), cell
+    assert len(cut(text, 100)) <= 100 + 40
+    assert all(c in "\n\t" or c.isprintable() or unicodedata.category(c) == "Zs" for c in clean(text))
 
 
 def test_long_id_writes_its_feedback(tmp_path):
