@@ -1,0 +1,197 @@
+"""The helpers behind this assignment's notebooks.
+
+Your answer cells become the `microgpt` package in memory: nothing is ever written to this
+folder. Running an answer cell (after the set-up cell) defines that module; the test cells
+run the same public checks as `pytest exercises` on it, with the modules of the other
+notebooks taken from their saved answer cells and the rest of the package (model wiring, data
+loader, training loop) from the `microgpt/` folder beside this file.
+
+Your grade does not come from these cells: when the course is graded, the kit's grader reads
+your answer cells and checks them in a sandbox, with its own hidden checks on fresh inputs.
+
+nbgrader scores a test cell 0 when it writes anything to stderr, so the checks run with stderr
+captured (and printed to stdout) and warnings silenced.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.abc
+import importlib.util
+import io
+import json
+import linecache
+import math
+import re
+import sys
+import traceback
+import warnings
+from pathlib import Path
+
+HERE = Path.cwd()  # the kernel runs in the notebook's folder
+TASK_MODULES = ("value", "nn", "attention", "adam", "sampling")
+SUBMODULES = ("value", "nn", "attention", "adam", "sampling", "model", "config")
+ANSWER = re.compile(r"^#\s*microgpt/(\w+)\.py\s*$")  # an answer cell's first line names its module
+# A quick run that fits nbgrader's 30 s per cell: a few seconds on a laptop. No learning at all
+# gives ln(27) = 3.30; a working model is near 2.9 after 30 steps.
+QUICK_STEPS, QUICK_NUM_VAL, QUICK_BELOW = 30, 20, 3.2
+_RUN: dict = {}  # module -> the source of its answer cell as last run in this kernel
+
+
+def answer_module(source: str):
+    """The task module an answer cell defines (its first line `# microgpt/value.py`), or None."""
+    first = source.lstrip("\n").split("\n", 1)[0].strip()
+    m = ANSWER.match(first)
+    return m.group(1) if m and m.group(1) in TASK_MODULES else None
+
+
+def saved_answers(folder: Path = HERE) -> dict:
+    """module -> (notebook, source) of the answer cells in the notebooks saved in folder."""
+    found = {}
+    for nb_path in sorted(folder.glob("*.ipynb")):
+        try:
+            cells = json.loads(nb_path.read_text(encoding="utf-8")).get("cells", [])
+        except (OSError, ValueError, AttributeError):
+            continue
+        for cell in cells:
+            src = cell.get("source", "")
+            src = "".join(src) if isinstance(src, list) else src
+            module = answer_module(src) if cell.get("cell_type") == "code" else None
+            if module:
+                found[module] = (nb_path.name, src)
+    return found
+
+
+class _AnswerCells(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports microgpt.<task module> from answer-cell source, without writing any file."""
+
+    def __init__(self, sources: dict):
+        self.sources = sources  # module -> (where, source)
+
+    def find_spec(self, fullname, path=None, target=None):
+        package, _, module = fullname.partition(".")
+        if package != "microgpt" or module not in self.sources:
+            return None
+        return importlib.util.spec_from_loader(fullname, self, origin=self.sources[module][0])
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        where, source = self.sources[module.__name__.split(".", 1)[1]]
+        filename = f"{where}: {module.__name__.replace('.', '/')}.py"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)  # readable tracebacks
+        module.__file__ = filename
+        exec(compile(source, filename, "exec"), module.__dict__)
+
+
+def load_microgpt():
+    """Your microgpt package as it is now: a fresh import, task modules from your answer cells."""
+    sys.dont_write_bytecode = True  # no __pycache__ in this folder either
+    for name in [m for m in sys.modules if m == "microgpt" or m.startswith("microgpt.")]:
+        del sys.modules[name]
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _AnswerCells)]
+    sources = saved_answers()
+    sources.update({m: ("this notebook", src) for m, src in _RUN.items()})
+    sys.meta_path.insert(0, _AnswerCells(sources))
+    importlib.invalidate_caches()
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))
+    package = importlib.import_module("microgpt")
+    for name in SUBMODULES:
+        importlib.import_module("microgpt." + name)
+    return package
+
+
+def define(module: str, source: str) -> None:
+    """What running an answer cell does (the set-up cell arranges it): remember its source as
+    microgpt/<module>.py, and report a syntax error at once."""
+    compile(source, f"microgpt/{module}.py", "exec")
+    _RUN[module] = source
+    print(f"microgpt/{module}.py defined from this cell (in memory); now run the test cells below")
+
+
+def _answer_cells_define_modules(lines: list) -> list:
+    """IPython input transformer: an answer cell runs as `define(module, its source)`."""
+    module = answer_module("".join(lines))
+    if module is None:
+        return lines
+    return [f"__import__('nbchecks').define({module!r}, {''.join(lines)!r})\n"]
+
+
+def setup() -> None:
+    """Make answer cells define modules in memory (instead of running in the notebook's namespace)."""
+    sys.dont_write_bytecode = True
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    ip = get_ipython()
+    if ip is not None:
+        hooks = ip.input_transformers_cleanup
+        hooks[:] = [h for h in hooks if getattr(h, "__name__", "") != _answer_cells_define_modules.__name__]
+        hooks.append(_answer_cells_define_modules)
+    print("set up: running an answer cell now defines its microgpt module in memory")
+
+
+@contextlib.contextmanager
+def quiet():
+    captured = io.StringIO()
+    with warnings.catch_warnings(), contextlib.redirect_stderr(captured):
+        warnings.simplefilter("ignore")
+        try:
+            yield
+        finally:
+            if captured.getvalue():
+                print(captured.getvalue(), end="")
+
+
+class CheckFailed(AssertionError):
+    """Shown without the test cell's source: IPython prints _render_traceback_() instead of a
+    traceback."""
+
+    def _render_traceback_(self):
+        return ["CheckFailed:"] + str(self).splitlines()
+
+
+def describe(error: BaseException) -> str:
+    """What went wrong in the student's code, from their frames down (never the test cell's)."""
+    if isinstance(error, NotImplementedError):
+        return "not written yet: " + (str(error) or "a `raise NotImplementedError()` is still in your answer cell")
+    return "".join(traceback.format_exception(type(error), error, error.__traceback__)).rstrip()
+
+
+def guarded(fn, *args):
+    try:
+        with quiet():
+            return fn(*args)
+    except Exception as e:
+        raise CheckFailed(describe(e)) from None
+
+
+def check(task: str) -> None:
+    """Run one task's public checks; raise CheckFailed with what is wrong."""
+    from checks import check_task
+
+    failures = guarded(lambda: check_task(load_microgpt(), task))
+    if failures:
+        raise CheckFailed("\n\n".join(failures))
+    print(task + ": every public check passes")
+
+
+def check_training(steps: int = QUICK_STEPS, num_val: int = QUICK_NUM_VAL, below: float = QUICK_BELOW) -> None:
+    """A short training run of your whole package: does the held-out loss fall below `below`?
+    The graded run is longer and happens in the grader's sandbox."""
+
+    def train():
+        load_microgpt()
+        config = importlib.import_module("microgpt.config")
+        train_module = importlib.import_module("microgpt.train")
+        tc = config.TrainConfig(num_steps=steps, num_val=num_val, num_samples=0)
+        result, _, _ = train_module.run(data=HERE / "data" / "names.txt", tc=tc)
+        return result.val_loss
+
+    loss = guarded(train)
+    if loss is None or not math.isfinite(loss) or not loss < below:
+        raise CheckFailed(f"after {steps} steps the held-out loss is {loss}, not below {below}: is the model learning?")
+    print(f"held-out loss {loss:.4f} after {steps} steps: it learns (below {below})")
