@@ -90,7 +90,7 @@ def progress_lines() -> list:
         failures = [text for outcome, text in PROGRESS[t] if outcome == "failed"]
         if failures and not all(f.startswith("blocked: ") for f in failures):
             why = next(f for f in failures if not f.startswith("blocked: "))
-            cause = next((line.split("likely cause:", 1)[1].strip() for line in why.splitlines() if "likely cause:" in line), why.splitlines()[0] if why else "")
+            cause = next((line.split(":", 1)[1].strip() for line in why.splitlines() if line.lstrip().startswith(("likely cause:", "what to check:"))), why.splitlines()[0] if why else "")
             lines.append(f"next task to fix: {t} ({len(failures)} of {len(PROGRESS[t])} checks fail): {cause[:200]}")
             lines.append(f"  run: pytest exercises -m {t}")
             break

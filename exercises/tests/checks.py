@@ -99,13 +99,18 @@ def fmt(x, depth: int = 0) -> str:
     return safe_repr(x)
 
 
+class Generic(str):
+    """A cause the numbers did not single out: shown as 'what to check', not 'likely cause'."""
+
+
 def message(what: str, inp: str, got, expected, cause: str) -> str:
+    label = "what to check:" if isinstance(cause, Generic) else "likely cause: "
     return (
         f"{what}\n"
         f"  input:        {inp}\n"
         f"  got:          {got if isinstance(got, str) else fmt(got)}\n"
         f"  expected:     {expected if isinstance(expected, str) else fmt(expected)}\n"
-        f"  likely cause: {cause}"
+        f"  {label} {cause}"
     )
 
 
@@ -159,7 +164,7 @@ def attempt(mg, call: Callable, inp: str, what: str, causes: dict[type, str] | N
     except NotImplementedError:
         raise
     except Exception as e:  # the student's code may raise anything; name it and its cause
-        cause = "read the error above and the docstring's formula"
+        cause = Generic("read the error above and the docstring's formula")
         for exc_type, text in (causes or {}).items():
             if isinstance(e, exc_type):
                 cause = text
@@ -445,12 +450,12 @@ def _op_known(task: str):
             data, grads, _, _ = _op_case(mg, task, case)
             if not close(data, want["data"]):
                 cause = which_variant(data, {c: (lambda f=f: f(a, b)) for c, f in spec["forward"].items()})
-                failures.append(message(f"{task}: forward value {spec['symbol']}", label, data, want["data"], cause or f"check the formula in the docstring of {spec['symbol']}"))
+                failures.append(message(f"{task}: forward value {spec['symbol']}", label, data, want["data"], cause or Generic(f"check the formula in the docstring of {spec['symbol']}")))
                 continue
             if not close(grads, want["local_grads"]):
                 cause = which_variant(grads, {c: (lambda f=f: list(f(a, b))[: len(grads)]) for c, f in spec["grads"].items()})
                 failures.append(
-                    message(f"{task}: local gradients d(out)/d(inputs) of {spec['symbol']}", label, grads, want["local_grads"], cause or "compare local_grads with the derivative in the docstring")
+                    message(f"{task}: local gradients d(out)/d(inputs) of {spec['symbol']}", label, grads, want["local_grads"], cause or Generic("compare local_grads with the derivative in the docstring"))
                 )
         return failures
 
@@ -475,7 +480,7 @@ def _op_gradcheck(task: str):
             if not close(grads, num, GRAD_RTOL, GRAD_ATOL):
                 cause = which_variant(grads, {c: (lambda fn=fn: list(fn(a, b))[: len(grads)]) for c, fn in spec["grads"].items()})
                 failures.append(
-                    message(f"{task}: local gradients vs central differences (f(x+h) - f(x-h)) / 2h", label, grads, num, cause or "the local gradient is not the derivative of your forward value")
+                    message(f"{task}: local gradients vs central differences (f(x+h) - f(x-h)) / 2h", label, grads, num, cause or Generic("the local gradient is not the derivative of your forward value"))
                 )
         return failures
 
@@ -523,7 +528,7 @@ def backward_chain(mg, fx):
     elif close(got[2], 0.0) or close(got[1], 0.0):
         cause = "gradients never reached the leaves: " + ORDER_CAUSE
     else:
-        cause = "child.grad += local_grad * node.grad for every (child, local_grad) of every node"
+        cause = Generic("child.grad += local_grad * node.grad for every (child, local_grad) of every node")
     return [message("backward: chain rule", inp, got, [1, 2, 6], cause)]
 
 
@@ -541,7 +546,7 @@ def backward_used_twice(mg, fx):
             "a node used twice must get both gradient contributions: accumulate with child.grad += ..., "
             "never child.grad = ... (that keeps only the last one)"
             if close(a.grad, 2.0) or close(a.grad, 3.0)
-            else "sum local_grad * node.grad over every path from the output"
+            else Generic("sum local_grad * node.grad over every path from the output")
         )
         failures.append(message("backward: a node used twice", "b = Value(4, (a,), (2.0,)); c = Value(6, (a,), (3.0,)); d = Value(10, (b, c), (1, 1)); d.backward(); a.grad", a.grad, 5.0, cause))
     e = _node(mg, 1.5)
@@ -551,7 +556,7 @@ def backward_used_twice(mg, fx):
         cause = (
             "a node listed twice among the children (a * a) must get both contributions: child.grad += ..."
             if close(e.grad, 1.5)
-            else "add local_grad * node.grad for every (child, local_grad) pair, duplicates included"
+            else Generic("add local_grad * node.grad for every (child, local_grad) pair, duplicates included")
         )
         failures.append(message("backward: a * a", "e = Value(1.5); sq = Value(2.25, (e, e), (1.5, 1.5)); sq.backward(); e.grad", e.grad, 3.0, cause))
     return failures
@@ -575,7 +580,7 @@ def backward_order(mg, fx):
     elif close(got[2], 1.0) or close(got[2], 2.0):
         cause = "a.grad kept only one of its two contributions (1 from out, 2 from b): accumulate with child.grad += ..."
     else:
-        cause = ORDER_CAUSE
+        cause = Generic(ORDER_CAUSE)
     return [message("backward: order of the nodes", inp, got, want, cause)]
 
 
@@ -592,7 +597,7 @@ def backward_shared(mg, fx):
     got = _grads([s, x], inp)
     if close(got, [8.0, 16.0]):
         return []
-    cause = ORDER_CAUSE
+    cause = Generic(ORDER_CAUSE)
     if close(got[0], 3.0) or close(got[0], 5.0):
         cause = "s.grad kept only one of its two contributions (3 from p, 5 from q): accumulate with child.grad += ..."
     elif close(got[0], 8.0) and got[1] > 16.0:
@@ -615,7 +620,7 @@ def backward_twice(mg, fx):
         "backward() must add into .grad, never reset it: a second call adds the gradients again "
         "(zeroing is the optimizer's job, after each step)"
         if close(got, [2.0, 3.0])
-        else "child.grad += local_grad * node.grad"
+        else Generic("child.grad += local_grad * node.grad")
     )
     return [message("backward: called twice", "out = Value(6, (x, w), (2.0, 3.0)); out.backward(); out.backward(); [x.grad, w.grad]", got, [4.0, 6.0], cause)]
 
@@ -636,7 +641,7 @@ def backward_topo_function(mg, fx):
     got = [names.get(id(n), "?") for n in topo]
     if sorted(got) != sorted(names.values()):
         dup = len(got) != len(set(got))
-        cause = "a node appears twice: remember the visited nodes and add each once" if dup else "every node reachable from root, root included, exactly once"
+        cause = "a node appears twice: remember the visited nodes and add each once" if dup else Generic("every node reachable from root, root included, exactly once")
         return [message("backward: topological_order(root)", inp, got, "each of x, y, s, p, q, root exactly once", cause)]
     pos = {n: i for i, n in enumerate(got)}
     for parent, kids in (("s", "xy"), ("p", ("s", "x")), ("q", ("s",)), ("root", ("p", "q"))):
@@ -654,7 +659,7 @@ def backward_known(mg, fx):
     got = _grads(leaves, inp)
     if close(got, fx["leaf_grads"]):
         return []
-    return [message("backward: leaf gradients", inp, got, fx["leaf_grads"], "child.grad += local_grad * node.grad, " + ORDER_CAUSE)]
+    return [message("backward: leaf gradients", inp, got, fx["leaf_grads"], Generic("child.grad += local_grad * node.grad, " + ORDER_CAUSE))]
 
 
 def _backward_graph(mg):
@@ -700,7 +705,7 @@ def linear_known(mg, fx):
                 "you used the columns of w (the transpose): out[o] sums w[o][i] * x[i] along row o": lambda: [sum(LINEAR_W[i][o] * LINEAR_X[i] for i in range(2)) for o in range(2)],
                 "some products are missing: sum w[o][i] * x[i] over every i": lambda: [sum(w * x for w, x in zip(row[1:], LINEAR_X[1:])) for row in LINEAR_W],
             },
-        ) or "out[o] = sum_i w[o][i] * x[i]: multiply elementwise along the row, then add"
+        ) or Generic("out[o] = sum_i w[o][i] * x[i]: multiply elementwise along the row, then add")
     return [message("linear: forward", inp, got, want, cause)]
 
 
@@ -734,7 +739,7 @@ def _gradcheck(mg, task, fn, inputs: list[list[float]], names: list[str], inp: s
 
         got, num = reals([v.grad for v in leaves[k]], f"{task}: the .grad of {name}", inp), numeric_grad(f, xs)
         if not close(got, num, GRAD_RTOL, GRAD_ATOL):
-            failures.append(message(f"{task}: gradient of sum_j c_j * out_j w.r.t. {name}, backward() vs central differences", inp, got, num, cause))
+            failures.append(message(f"{task}: gradient of sum_j c_j * out_j w.r.t. {name}, backward() vs central differences", inp, got, num, Generic(cause)))
     return failures
 
 
@@ -786,7 +791,7 @@ def softmax_known(mg, fx):
     for xs, want in zip(SOFTMAX_CASES, fx["out"]):
         got, inp = _softmax(mg, xs)
         if not close(got, want):
-            cause = which_variant(got, _softmax_variants(xs)) or "probs_i = exp(x_i - max(x)) / sum_j exp(x_j - max(x))"
+            cause = which_variant(got, _softmax_variants(xs)) or Generic("probs_i = exp(x_i - max(x)) / sum_j exp(x_j - max(x))")
             failures.append(message("softmax: forward", inp, got, want, cause))
     return failures
 
@@ -798,7 +803,7 @@ def softmax_sums_to_one(mg, fx):
     got, inp = _softmax(mg, xs)
     if close(sum(got), 1.0, 1e-12, 1e-12) and all(p > 0 for p in got):
         return []
-    cause = which_variant(got, _softmax_variants(xs)) or "divide each exp(x_i - max) by the sum over all j of exp(x_j - max)"
+    cause = which_variant(got, _softmax_variants(xs)) or Generic("divide each exp(x_i - max) by the sum over all j of exp(x_j - max)")
     return [message("softmax: probabilities must be positive and sum to 1", inp, f"{fmt(got)} (sum {sum(got):.10g})", "positive, sum 1", cause)]
 
 
@@ -864,7 +869,7 @@ def rmsnorm_known(mg, fx):
     for xs, want in zip(RMSNORM_CASES, fx["out"]):
         got, inp = _rmsnorm(mg, xs)
         if not close(got, want):
-            cause = which_variant(got, _rmsnorm_variants(xs)) or "out_i = x_i * (mean_j(x_j ** 2) + 1e-5) ** -0.5"
+            cause = which_variant(got, _rmsnorm_variants(xs)) or Generic("out_i = x_i * (mean_j(x_j ** 2) + 1e-5) ** -0.5")
             failures.append(message("rmsnorm: forward", inp, got, want, cause))
     return failures
 
@@ -878,7 +883,7 @@ def rmsnorm_unit(mg, fx):
     # eps = 1e-5 against a mean square of ~42.6 moves the output's mean square by ~2.3e-7
     if close(ms_out, 1.0, 1e-6, 0):
         return []
-    cause = which_variant(got, _rmsnorm_variants(xs)) or "divide x by its root mean square: x_i * (mean(x ** 2) + 1e-5) ** -0.5"
+    cause = which_variant(got, _rmsnorm_variants(xs)) or Generic("divide x by its root mean square: x_i * (mean(x ** 2) + 1e-5) ** -0.5")
     return [message("rmsnorm: mean(out ** 2) must be 1", inp, f"{fmt(got)} (mean square {ms_out:.10g})", "mean square 1.0", cause)]
 
 
@@ -1024,7 +1029,7 @@ def attention_scale(mg, fx):
     want = [1 - w1, w1, 0.0, 0.0]
     if close(got, want, 1e-9, 1e-12):
         return []
-    cause = "logits_t = q . k_t / sqrt(head_dim)"
+    cause = Generic("logits_t = q . k_t / sqrt(head_dim)")
     if len(got) == 4 and got[0] > 0 and got[1] > 0:
         scale = 4.0 / math.log(got[1] / got[0]) if got[1] != got[0] else math.inf
         if math.isclose(scale, 4.0, rel_tol=1e-6):
@@ -1129,7 +1134,7 @@ def adam_first_step(mg, fx):
     elif all(m == 0 for m in moved):
         cause = "the parameters did not move: update p.data"
     else:
-        cause = "after one step m_hat = g and v_hat = g ** 2, so p moves by lr * g / (|g| + eps): check m, v and the bias correction"
+        cause = Generic("after one step m_hat = g and v_hat = g ** 2, so p moves by lr * g / (|g| + eps): check m, v and the bias correction")
     return [message("Adam: the first step", inp, moved, want, cause)]
 
 
@@ -1150,7 +1155,7 @@ def adam_known(mg, fx):
         return []
     cause = which_variant(traj, {c: (lambda v=v: _adam_float(v)) for c, v in ADAM_VARIANTS.items()})
     inp = f"params {fmt(ADAM_P)}, grads per step {fmt(ADAM_GRADS)}, Adam(lr=0.01).step(s, {ADAM_NUM_STEPS}) for s = 0, 1, 2; params after each step"
-    return [message("Adam: three steps", inp, traj, fx["trajectory"], cause or "follow the docstring: lr_t, then m, v, m_hat, v_hat and the update, per parameter")]
+    return [message("Adam: three steps", inp, traj, fx["trajectory"], cause or Generic("follow the docstring: lr_t, then m, v, m_hat, v_hat and the update, per parameter"))]
 
 
 # ---------------------------------------------------------------- sampling
@@ -1209,7 +1214,7 @@ def sampling_known(mg, fx):
     got = [_sample(mg, model, rng, 0.8, inp) for _ in range(5)]
     if got == fx["samples"]:
         return []
-    cause = (
+    cause = Generic(
         "draw exactly as the docstring says, rng.choices(range(vocab_size), weights=[p.data for p in probs])[0], "
         "from softmax([logit / temperature ...]): the same seed then gives the same names"
     )
@@ -1261,7 +1266,7 @@ def sampling_distribution(mg, fx):
         elif temperature != 1.0 and _chi2(counts, 1 / temperature) <= CHI2_4DOF_999:
             cause = "you multiplied the logits by temperature: divide them, softmax([logit / temperature for logit in logits])"
         else:
-            cause = "probs = softmax([logit / temperature for logit in logits]); draw with rng.choices(range(vocab_size), weights=[p.data for p in probs])[0]"
+            cause = Generic("probs = softmax([logit / temperature for logit in logits]); draw with rng.choices(range(vocab_size), weights=[p.data for p in probs])[0]")
         failures.append(message(f"sampling: the first token's distribution at temperature {temperature} (chi-square {chi2:.1f} > {CHI2_4DOF_999})", inp, f"counts {counts}", f"about {fmt([round(x, 1) for x in expected])}", cause))
     return failures
 
@@ -1290,7 +1295,7 @@ def sampling_stops(mg, fx):
     if isinstance(got, list) and BOS in got and got[: got.index(BOS)] == [2, 2, 2]:
         cause = "sampling never stops at BOS: when you draw BOS, stop (break) and leave it out of the name" if len(got) > 4 else "leave BOS out of the name: break before appending it"
     else:
-        cause = "stop when the drawn token is BOS; return the tokens drawn before it"
+        cause = Generic("stop when the drawn token is BOS; return the tokens drawn before it")
     return [message("sampling: stopping at BOS", inp, got, [2, 2, 2], cause)]
 
 
@@ -1316,7 +1321,7 @@ def sampling_feeds_back(mg, fx):
     want = [(BOS, 0)] + [(t, i + 1) for i, t in enumerate(out)][: len(got) - 1]
     failures = []
     if got != want:
-        cause = "start with BOS at position 0; then feed back the token you just drew, at position pos_id + 1"
+        cause = Generic("start with BOS at position 0; then feed back the token you just drew, at position pos_id + 1")
         if got and all(t == BOS for t, _ in got) and len(got) > 1:
             cause = "you always fed BOS: feed the token you just drew back into the model"
         elif got and all(p == 0 for _, p in got) and len(got) > 1:

@@ -1,13 +1,23 @@
-"""Do the public tests bite? Apply each catalogued student bug to a copy of the reference, run
-`pytest exercises` on it, and count the mutants caught (the run fails) and hinted (the failure
-output names the mistake). Both must be 100%.
+"""Do the public tests bite, and do they teach? Apply each catalogued student bug to a copy of
+the reference, run `pytest exercises` on it, and sort the outcome of each bug:
 
-    python -m grader mutations            # every mutant, a table and the two rates
+- caught: the run fails;
+- hinted: the failure output names the mistake (contains the mutant's hint);
+- generic: not hinted, and the bug's own task only says "what to check" (no diagnosis);
+- misleading: not hinted, and a "likely cause" names some other mistake;
+- cascades: a check of another task fails with its own diagnosis instead of
+  "blocked: <task> fails" (the bug is charged to code that is right).
+
+Printed per bug kind (the task the bug is in). Caught and hinted must be 100%, misleading and
+cascading 0, and every correct variant (ALTERNATIVES) must pass.
+
+    python -m grader mutations            # every mutant, the per-kind table and the rates
     python -m grader mutations -k adam    # the mutants whose name contains "adam"
 """
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib.util
 import os
 import re
@@ -43,6 +53,54 @@ class MutantResult:
     seconds: float
     output: str
     returncode: int = 1
+    task: str = ""  # the task whose code the bug is in
+    misleading: bool = False  # not hinted, and a "likely cause" names another mistake
+    cascades: tuple = ()  # other tasks' checks that failed with a diagnosis instead of "blocked:"
+
+    @property
+    def generic(self) -> bool:
+        return self.caught and not self.hinted and not self.misleading
+
+
+SECTION = re.compile(r"_{3,} test_task\[(\w+?)-(\w+)\] _{3,}\n(.*?)(?=\n_{3,} |\n=+ |\Z)", re.S)
+
+
+def failure_sections(output: str) -> list[tuple[str, str, str]]:
+    """(task, check, failure text) of each public check that failed."""
+    return [(t, c, text.strip()) for t, c, text in SECTION.findall(output)]
+
+
+def task_of(mutant: Mutant) -> str:
+    """The task whose function holds the mutant's first patch that lies inside one."""
+    from grader.tasks import TASKS
+
+    source = (SOLUTIONS / mutant.file).read_text(encoding="utf-8")
+    module = mutant.file[: -len(".py")]
+    spans = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ClassDef):
+            spans += [(f"{node.name}.{f.name}", f.lineno, f.end_lineno) for f in node.body if isinstance(f, ast.FunctionDef)]
+        elif isinstance(node, ast.FunctionDef) and node.col_offset == 0:
+            spans.append((node.name, node.lineno, node.end_lineno))
+    for old, _ in mutant.patches:
+        line = source[: source.index(old)].count("\n") + 1
+        for qualname, start, end in spans:
+            for t in TASKS:
+                if t.module == module and qualname in t.functions and start <= line <= end:
+                    return t.id
+    owners = [t.id for t in TASKS if t.module == module]
+    return owners[0] if len(owners) == 1 else "?"
+
+
+def classify(mutant: Mutant, returncode: int, output: str, seconds: float) -> MutantResult:
+    caught = returncode == 1  # 1: tests failed; anything else is a crash or a usage error
+    task = task_of(mutant)
+    hinted = caught and mutant.hint in output
+    sections = failure_sections(output)
+    own = [text for t, _, text in sections if t == task]
+    misleading = caught and not hinted and any("likely cause:" in text for text in own)
+    cascades = tuple(sorted({f"{t}-{c}" for t, c, text in sections if t != task and not text.startswith("blocked: ")}))
+    return MutantResult(mutant.name, caught, hinted, seconds, output, returncode, task, misleading, cascades)
 
 
 class PatchError(ValueError):
@@ -93,10 +151,9 @@ def run_mutant(mutant: Mutant) -> MutantResult:
             returncode, output = proc.returncode, proc.stdout + proc.stderr
         except subprocess.TimeoutExpired:
             returncode, output = -1, f"timed out after {MUTANT_TIMEOUT_S} s"
-        caught = returncode == 1  # 1: tests failed; anything else is a crash or a usage error
         if returncode not in (0, 1):
             output = f"pytest exited with {returncode} (not a test failure):\n{output}"
-        return MutantResult(mutant.name, caught, caught and mutant.hint in output, time.perf_counter() - t0, output, returncode)
+        return classify(mutant, returncode, output, time.perf_counter() - t0)
 
 
 def run_all(mutants: list[Mutant], *, workers: int | None = None) -> list[MutantResult]:
@@ -130,15 +187,18 @@ def main(argv=None, prog=None) -> int:
         print(f"error: no mutant name contains {args.select!r}", file=sys.stderr)
         return 2
     for r in results:
-        status = "hinted" if r.hinted else "caught, NO HINT" if r.caught else "NOT CAUGHT"
-        print(f"{r.name:45s} {status:16s} {r.seconds:5.1f}s")
-        if args.show and not r.hinted:
+        status = "hinted" if r.hinted else "MISLEADING" if r.misleading else "generic" if r.caught else "NOT CAUGHT"
+        cascade = f"  CASCADES: {', '.join(r.cascades)}" if r.cascades else ""
+        print(f"{r.name:45s} {r.task:10s} {status:10s} {r.seconds:5.1f}s{cascade}")
+        if args.show and (not r.hinted or r.cascades):
             print(r.output[-4000:])
     n = len(results)
     caught, hinted = sum(r.caught for r in results), sum(r.hinted for r in results)
     if n:
+        print()
+        print(kind_table(results))
         print(f"caught: {caught}/{n} ({100 * caught / n:.0f}%)")
-        print(f"hinted: {hinted}/{n} ({100 * hinted / n:.0f}%)")
+        print(f"hint names the mistake: {hinted}/{n} ({100 * hinted / n:.0f}%)")
     ok = [r for r in passed if r.returncode == 0]
     for r in passed:
         if r.returncode != 0:
@@ -155,5 +215,23 @@ def main(argv=None, prog=None) -> int:
         checks.loader.exec_module(module)
         idle = [f"{c.task}-{c.name}" for c in module.CHECKS if f"{c.task}-{c.name}" not in failed_tests(results)]
         print(f"public checks no mutant fails: {', '.join(idle) or 'none'}")
-    return 0 if hinted == n and len(ok) == len(passed) else 1
+    bad = sum(r.misleading or bool(r.cascades) for r in results)
+    return 0 if hinted == n and not bad and len(ok) == len(passed) else 1
+
+
+def kind_table(results: list[MutantResult]) -> str:
+    """Per bug kind (the task the bug is in): bugs, caught, hint names the mistake, hint
+    generic, hint misleading, cascades."""
+    from grader.tasks import TASK_IDS
+
+    head = ("kind", "bugs", "caught", "named", "generic", "misleading", "cascades")
+    rows = []
+    for kind in [*TASK_IDS, "?"]:
+        rs = [r for r in results if r.task == kind]
+        if rs:
+            rows.append((kind, len(rs), sum(r.caught for r in rs), sum(r.hinted for r in rs), sum(r.generic for r in rs),
+                         sum(r.misleading for r in rs), sum(bool(r.cascades) for r in rs)))
+    rows.append(("all", *[sum(row[i] for row in rows) for i in range(1, len(head))]))
+    width = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    return "\n".join("  ".join(str(x).rjust(w) if i else str(x).ljust(w) for i, (x, w) in enumerate(zip(row, width))) for row in (head, *rows))
 
