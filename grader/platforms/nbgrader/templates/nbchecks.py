@@ -93,6 +93,8 @@ def load_microgpt():
     sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _AnswerCells)]
     sources = saved_answers()
     sources.update({m: ("this notebook", src) for m, src in _RUN.items()})
+    if not _RUN and not _set_up():
+        print("(the set-up cell has not run in this kernel: the checks use the answer cells of your saved notebooks)")
     sys.meta_path.insert(0, _AnswerCells(sources))
     importlib.invalidate_caches()
     if str(HERE) not in sys.path:
@@ -117,6 +119,17 @@ def _answer_cells_define_modules(lines: list) -> list:
     if module is None:
         return lines
     return [f"__import__('nbchecks').define({module!r}, {''.join(lines)!r})\n"]
+
+
+def _set_up() -> bool:
+    """Has setup() run in this kernel?"""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    ip = get_ipython()
+    return ip is not None and _answer_cells_define_modules.__name__ in [
+        getattr(h, "__name__", "") for h in ip.input_transformers_cleanup]
 
 
 def setup() -> None:
