@@ -39,6 +39,8 @@ import math
 import re
 from pathlib import Path
 
+from grader.core.submissions import safe_id
+
 from . import ExportError, ExportReport, score_text, write_atomically
 
 ID_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
@@ -51,7 +53,7 @@ POINTS_RTOL = 1e-9
 
 def normalise(text: str) -> str:
     """The same folding the grader applies to student ids taken from file names."""
-    return re.sub(r"[^A-Za-z0-9._@-]+", "_", text.strip()).strip("._").lower()
+    return safe_id(text.strip()).lower()
 
 
 def read_roster(path: str | Path) -> tuple[list[dict], dict[str, str]]:

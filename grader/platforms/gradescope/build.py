@@ -49,13 +49,13 @@ import sys
 import tempfile
 import time
 import traceback
-import unicodedata
 import zipfile
 from pathlib import Path
 from typing import Optional
 
 
 from grader.core import engine
+from grader.core.outputs import MAX_STUDENT_CHARS, gradescope_text
 from grader.core.results import GradeRun, StudentResult
 from grader.paths import REPO
 from grader.tasks import TASK_IDS, task as task_info
@@ -182,17 +182,9 @@ def build(out_zip: str | Path, **config) -> list[str]:
 
 # ----- results.json --------------------------------------------------------------------------
 
-def plain(text: str) -> str:
-    """Text as Gradescope should show it: control and format characters (escape sequences, bidi
-    overrides, NULs) written as \\uXXXX; newlines and tabs kept."""
-    return "".join(
-        ch if ch in "\n\t" or not unicodedata.category(ch).startswith("C") else f"\\u{ord(ch):04x}" for ch in text
-    )
-
-
 def one_line(text: str) -> str:
     """A note about files a student named: one line whatever the names hold."""
-    return plain(text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t"))
+    return gradescope_text(text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t"))
 
 
 def _title(task_id: str) -> str:
@@ -230,13 +222,13 @@ def task_tests(result, number: int, scale: float = 1.0) -> list[dict]:
     tests = [{
         "name": name, "number": str(number), "score": _points(result.score * scale),
         "max_score": _points(result.max_score * scale), "status": "passed" if passed else "failed",
-        "output": plain("\n".join(lines)), "output_format": FORMAT, "visibility": "visible", "tags": [result.task],
+        "output": gradescope_text("\n".join(lines)), "output_format": FORMAT, "visibility": "visible", "tags": [result.task],
     }]
     if hidden:
         tests.append({
             "name": f"{name}: the failing hidden checks", "number": f"{number}.1", "score": 0.0, "max_score": 0.0,
             "status": "failed", "visibility": HIDDEN_DETAILS, "tags": [result.task], "output_format": FORMAT,
-            "output": plain("The grader's own inputs (drawn for this submission) on which your code went wrong:\n\n"
+            "output": gradescope_text("The grader's own inputs (drawn for this submission) on which your code went wrong:\n\n"
                             + "\n\n".join(hidden)),
         })
     return tests
@@ -254,6 +246,7 @@ def held_out_loss(e2e_result) -> Optional[float]:
 
 def results_doc(student: StudentResult, run: GradeRun, seconds: float, config: Optional[dict] = None,
                 seed_note: str = "") -> dict:
+    student = student.bounded()  # every text of the submission's cleaned and cut, as in results.json
     config = dict(DEFAULT_CONFIG, **(config or {}))
     total_points = config["total_points"]
     scale = float(total_points) / student.max_total if total_points and student.max_total else 1.0
@@ -273,7 +266,7 @@ def results_doc(student: StudentResult, run: GradeRun, seconds: float, config: O
         summary.append(f"Training ran under {e2e.interpreter}.")
     summary.extend(one_line(str(note)) for note in student.notes)
     doc = {
-        "score": score, "execution_time": round(seconds, 3), "output": plain("\n".join(summary)),
+        "score": score, "execution_time": round(seconds, 3), "output": gradescope_text("\n".join(summary), MAX_STUDENT_CHARS),
         "output_format": FORMAT, "test_output_format": FORMAT, "test_name_format": FORMAT,
         "stdout_visibility": "hidden", "tests": tests,
         "extra_data": {"seed": run.seed, "grader_version": run.grader_version, "isolation": run.isolation,
@@ -290,7 +283,7 @@ def error_doc(message: str, seconds: float) -> dict:
     """results.json when the grader itself could not grade: 0, and the reason for the instructor."""
     return {"score": 0.0, "execution_time": round(seconds, 3), "stdout_visibility": "hidden", "tests": [],
             "output_format": FORMAT,
-            "output": plain(f"The autograder could not grade this submission: {message}\n"
+            "output": gradescope_text(f"The autograder could not grade this submission: {message}\n"
                             "Your instructor has been shown the details.")}
 
 
