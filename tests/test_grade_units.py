@@ -20,7 +20,7 @@ from grader.core.submissions import find_submissions, notebook_to_modules
 from grader.tasks import TASK_IDS, TASK_MODULES
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "grader" / "authoring" / "samples" / "reference" / "microgpt"
+SAMPLE = ROOT / "solutions" / "microgpt"  # the whole reference package: the grader takes only its task files
 # the float forward pass and the Value graph do the same arithmetic except that Value
 # divides by multiplying with an inverse: last-bit differences summed over a few hundred tokens
 HELDOUT_ATOL = 1e-12

@@ -17,17 +17,16 @@ import time
 from pathlib import Path
 
 
-from grader.core.engine import grade  # noqa: E402
-
-SAMPLE = Path(__file__).resolve().parent / "samples" / "reference"
+from grader.authoring import samples
+from grader.core.engine import grade
 
 
 def bench(n: int, workers: int, steps: int, seed: int) -> dict:
     work = Path(tempfile.mkdtemp(prefix="mgrade-bench-"))
     try:
-        subs = work / "subs"
+        subs, reference = work / "subs", samples.sample_files(samples.by_name("reference"))
         for i in range(n):
-            shutil.copytree(SAMPLE, subs / f"student{i:03d}")
+            samples.write(reference, subs / f"student{i:03d}")
         t0 = time.monotonic()
         run = grade(submissions=subs, out_dir=work / "out", seed=seed, workers=workers, steps=steps)
         first = time.monotonic() - t0
