@@ -20,7 +20,7 @@ import pytest
 from grader.authoring import samples as gen
 from grader.core.engine import grade
 from grader.core.rubric import load_rubric
-from grader.tasks import TASK_IDS
+from grader.tasks import TASK_IDS, TASK_MODULES
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = dict(seed=1, steps=50, e2e_threshold=2.8)
@@ -85,13 +85,13 @@ def test_a_change_that_no_longer_applies_is_an_error(monkeypatch, capsys, tmp_pa
     assert "no_such_mutant" in capsys.readouterr().err and not (tmp_path / "out").exists()
 
 
-def test_duplicates_does_not_list_the_samples():
-    """Are the samples generated rather than committed copies (`duplicates` lists none of them)?"""
-    if shutil.which("duplicates") is None:
-        pytest.skip("the duplicates tool is not installed")
-    out = subprocess.run(["duplicates", "--most", "200"], cwd=ROOT, capture_output=True, text=True, timeout=120).stdout
-    assert "pairs of places" in out or "no duplicates" in out, out
-    assert "grader/authoring/samples" not in out and "grading-samples" not in out, out
+def test_no_task_file_is_committed_as_a_sample():
+    """Are the samples generated rather than committed copies: does grader/authoring/samples/
+    hold no task file, only the extra files a sample adds?"""
+    committed = [p for p in (ROOT / "grader" / "authoring" / "samples").rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    assert committed, "the hostile sample's extra files are committed there"
+    task_files = {f"{m}.py" for m in TASK_MODULES}
+    assert [p for p in committed if p.name in task_files] == []
 
 
 @pytest.fixture(scope="module")
