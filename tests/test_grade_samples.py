@@ -86,9 +86,9 @@ def test_a_change_that_no_longer_applies_is_an_error(monkeypatch, capsys, tmp_pa
 
 
 def test_no_task_file_is_committed_as_a_sample():
-    """Are the samples generated rather than committed copies: does grader/authoring/samples/
+    """Are the samples generated rather than committed copies: does grader/authoring/sample_files/
     hold no task file, only the extra files a sample adds?"""
-    committed = [p for p in (ROOT / "grader" / "authoring" / "samples").rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    committed = [p for p in (ROOT / "grader" / "authoring" / "sample_files").rglob("*") if p.is_file() and "__pycache__" not in p.parts]
     assert committed, "the hostile sample's extra files are committed there"
     task_files = {f"{m}.py" for m in TASK_MODULES}
     assert [p for p in committed if p.name in task_files] == []

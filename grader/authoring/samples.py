@@ -3,9 +3,9 @@
 Each sample is the reference's task files (solutions/microgpt/) with its changes, so none can
 drift from the reference. The changes: mutants of the mutation catalogue
 (tests/mutations/catalogue.py), named rather than repeated; tasks left as the skeleton's stub
-(as in exercises/); patches longer than a line, in grader/authoring/samples/<sample>.toml. Files
+(as in exercises/); patches longer than a line, in grader/authoring/sample_files/<sample>.toml. Files
 a sample ships besides its task files (the hostile sample's conftest.py) are in
-grader/authoring/samples/<sample>/. Every file written starts with a line that says where it
+grader/authoring/sample_files/<sample>/. Every file written starts with a line that says where it
 comes from.
 
     python -m grader samples OUT_DIR          # write OUT_DIR/<sample>/microgpt/<module>.py
@@ -29,7 +29,7 @@ try:
 except ImportError:  # Python 3.10: the same parser, a dependency there (pyproject.toml)
     import tomli as tomllib
 
-FILES = Path(__file__).with_suffix("")  # grader/authoring/samples/: patch files and extra files
+FILES = Path(__file__).with_name("sample_files")  # patch files and extra files
 VERB = "python -m grader samples"
 
 
