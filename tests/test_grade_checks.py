@@ -13,18 +13,12 @@ from grader.tasks import TASK_MODULES, task
 
 # task -> (module, old, new, the checks that must fail)
 BUGS = {
-    "recursive_topological_sort": ("backward", "value", "    topo, visited = [], {root}", """    topo, visited = [], set()
-
-    def build(v):
-        if v not in visited:
-            visited.add(v)
-            for child in v._children:
-                build(child)
-            topo.append(v)
-
-    build(root)
-    return topo
-    topo, visited = [], {root}""", {"deep"}),
+    "visited_kept_in_a_list": ("backward", "value", "    topo, visited = [], {root}\n", "    class Seen(list):\n        add = list.append\n\n    topo, visited = [], Seen([root])\n", {"speed"}),
+    "grads_reset_by_backward": ("backward", "value", "        self.grad = 1\n        for v in reversed(topological_order(self)):",
+                                "        topo = topological_order(self)\n        for v in topo:\n            v.grad = 0\n"
+                                "        self.grad = 1\n        for v in reversed(topo):", {"random"}),
+    "relu_gradient_1_at_zero": ("value_relu", "value", "(float(self.data > 0),)", "(float(self.data >= 0),)", {"gradient"}),
+    "adam_without_eps": ("adam", "adam", "(v_hat**0.5 + self.eps)", "(v_hat**0.5)", {"first_step", "later_steps"}),
     "grad_assigned_not_added": ("backward", "value", "child.grad += local_grad * v.grad", "child.grad = local_grad * v.grad", {"small", "random"}),
     "rmsnorm_without_eps": ("rmsnorm", "nn", "(ms + 1e-5) ** -0.5", "ms ** -0.5", {"forward", "gradient"}),
     "attention_not_scaled": ("attention", "attention", "/ head_dim**0.5", "/ 1", {"forward", "gradient"}),
@@ -67,8 +61,60 @@ def test_bug_fails_exactly_its_checks(ctx, bug):
     assert 0 <= result.score < result.max_score and "hint:" in result.message
 
 
+RECURSIVE_TOPOLOGICAL_SORT = """    topo, visited = [], set()
+
+    def build(v):
+        if v not in visited:
+            visited.add(v)
+            for child in v._children:
+                build(child)
+            topo.append(v)
+
+    build(root)
+    return topo
+    topo, visited = [], {root}"""
+
+
+def test_recursive_topological_sort_gets_full_marks(ctx):
+    """microgpt's own recursive topological sort is correct for every graph the model builds
+    (under 300 deep): does the grader give it every backward point, as the public tests pass it?"""
+    staged = staged_with("value", "    topo, visited = [], {root}", RECURSIVE_TOPOLOGICAL_SORT)
+    result = engine.grade_task(ctx, staged, task("backward"), 0)
+    assert result.score == result.max_score, result.message
+
+
 def test_reference_passes_every_check(ctx):
     staged = staged_with("value", "", "")
     for t in engine.TASKS:
         result = engine.grade_task(ctx, staged, t, 0)
         assert result.score == result.max_score, f"{t.id}: {result.message}"
+
+
+def test_every_check_kind_has_a_twin_on_the_other_side():
+    """Does every hidden check name public twins that exist, and is every public check the twin
+    of some hidden check (no kind on one side only)?"""
+    from test_exercises import load_checks
+
+    from grader.core.checks import CHECKS, TWINS
+
+    public = {(c.task, c.name) for c in load_checks().CHECKS}
+    hidden = {(t, c.name) for t, checks in CHECKS.items() for c in checks}
+    assert set(TWINS) == hidden, "every hidden check needs an entry in TWINS"
+    twinned = {(t, name) for (t, _), names in TWINS.items() for name in names}
+    assert twinned - public == set(), "TWINS names public checks that do not exist"
+    assert public - twinned == set(), "public checks with no hidden twin"
+
+
+def test_speed_graph_is_the_same_on_both_sides():
+    """Do the public check and the child's probe build the same speed graph from the same shape?"""
+    from test_exercises import load_checks
+
+    from grader.child import probes
+
+    def shape_of(root_fn):
+        made = []
+        root = root_fn(lambda d, c, g: made.append((d, c, g)) or len(made) - 1)
+        return root, [(round(d, 12), c, g) for d, c, g in made]
+
+    shape = (6, 5, 10, 3)
+    assert shape_of(lambda mk: load_checks().speed_graph(mk, *shape)) == shape_of(lambda mk: probes.speed_graph(mk, *shape))

@@ -186,13 +186,69 @@ def build_graph(mg, program):
     return leaves, nodes[-1]
 
 
+def speed_graph(make, width, layers, n_params, seed):
+    """A graph shaped like a training step's, built with make(data, children, local_grads): layers
+    of nodes that each use two nodes of the layer below and one shared parameter, summed pairwise
+    into one root. The public check's speed_graph (exercises/tests/checks.py) is its twin; a test
+    proves they build the same graph."""
+    import random
+
+    rng = random.Random(seed)
+    params = [make(rng.uniform(-1, 1), (), ()) for _ in range(n_params)]
+    below = [make(rng.uniform(-1, 1), (), ()) for _ in range(width)]
+    for _ in range(layers):
+        perm = list(range(width))
+        rng.shuffle(perm)
+        below = [make(0.0, (below[j], below[perm[j]], params[rng.randrange(n_params)]), (0.5, -0.25, 0.125)) for j in range(width)]
+    while len(below) > 1:
+        below = [make(0.0, tuple(below[i : i + 2]), (1.0,) * len(below[i : i + 2])) for i in range(0, len(below), 2)]
+    return below[0]
+
+
 def probe_backward(mg, inputs):
+    """Leaf gradients after `calls` backward() calls (1 unless the program says), and for the
+    speed check [seconds to build the graph, seconds backward() took]."""
+    import time
+
+    V = mg.value.Value
+
     def case(program):
         leaves, root = build_graph(mg, program)
-        root.backward()
+        for _ in range(program.get("calls", 1)):
+            root.backward()
         return [grad_of(root, "root")] + [grad_of(x, "leaf %d" % i) for i, x in enumerate(leaves)]
 
-    return {name: run_cases(cases, case) for name, cases in inputs.items()}
+    def speed(shape):
+        t0 = time.perf_counter()
+        root = speed_graph(lambda d, c, g: V(d, c, g), *shape)
+        build = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        root.backward()
+        return [build, time.perf_counter() - t0]
+
+    def order(program):
+        """[duplicates, reachable nodes missing, children placed after a parent, root last (1)]
+        of topological_order(root): [0, 0, 0, 1] for every valid order."""
+        leaves, root = build_graph(mg, program)
+        topo = mg.value.topological_order(root)
+        if type(topo) is not list:
+            raise NotANumber("topological_order(root) returned a %s, expected a list of Values" % type(topo).__name__)
+        pos, dup = {}, 0
+        for i, n in enumerate(topo):
+            dup += id(n) in pos
+            pos[id(n)] = i
+        reachable, todo = {}, [root]
+        while todo:
+            n = todo.pop()
+            if id(n) not in reachable:
+                reachable[id(n)] = n
+                todo.extend(n._children)
+        missing = sum(1 for k in reachable if k not in pos)
+        late = sum(1 for n in reachable.values() for c in n._children if pos.get(id(c), -1) > pos.get(id(n), -1))
+        return [dup, missing, late, 1 if topo and topo[-1] is root else 0]
+
+    probes = {"speed": speed, "order": order}
+    return {name: run_cases(cases, probes.get(name, case)) for name, cases in inputs.items()}
 
 
 # ----- nn ------------------------------------------------------------------------------

@@ -1,6 +1,12 @@
 """Per-task checks, run in the grader's own process: fresh inputs from the run seed, expected
 outputs from the hidden reference, strict parsing of what a child reports, and comparison
 with named tolerances into a CheckResult whose message teaches (input, got, expected, hint).
+
+One catalogue of checks, two runtimes: each check here is the twin of public checks in
+exercises/tests/checks.py (TWINS), which run the same procedure on fixed, readable inputs with
+known answers. There is no depth check: microgpt's own recursive topological sort is correct
+for every graph the model builds (under 300 deep), so it gets full marks; what decides whether
+training can finish is speed, checked on both sides against the graph's build time.
 """
 from __future__ import annotations
 
@@ -23,6 +29,10 @@ ATOL = 1e-9  # for outputs and gradients that are (close to) zero
 CHI2_CRITICAL = {1: 15.14, 2: 18.42, 3: 21.11, 4: 23.51, 5: 25.74, 6: 27.86, 7: 29.88}
 NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 MAX_DEPTH = 8
+# backward()'s speed, as the public check measures it: at most SPEED_FACTOR times the time the
+# graph took to build, plus SPEED_FLOOR_S (a correct backward takes 0.7x-1.2x; a `visited` list ~65x).
+SPEED_FACTOR = 10
+SPEED_FLOOR_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -30,7 +40,7 @@ class Check:
     name: str
     description: str
     weight: float = 1.0
-    kind: str = "close"  # close | exact | distribution
+    kind: str = "close"  # close | exact | distribution | speed
     hint: str = ""
 
 
@@ -56,8 +66,10 @@ CHECKS = {
               hint="gradients must be *added* (+=) into each child, a node used twice gets both contributions"),
         Check("random", "gradients of random graphs of 40 operations with shared nodes", 2,
               hint="visit nodes in reverse topological order: a node's grad must be complete before it is passed on"),
-        Check("deep", "gradients of a chain of 1,500 operations", 1,
-              hint="a recursive topological sort overflows Python's recursion limit on deep graphs: use an explicit stack"),
+        Check("speed", "backward() on a graph shaped like a training step (4,000 nodes) takes at most 10x its build time", 1, "speed",
+              hint="keep `visited` in a set, not a list: each `in` on a list scans it, and 1,000 training steps would take hours"),
+        Check("order", "topological_order(root) of a random graph: [duplicates, nodes missing, children after a parent, root last]", 1,
+              hint="every node reachable from root exactly once, each after all of its children, root last"),
     ],
     "linear": _op_checks("w @ x", "the gradients come from Value ops; check the shape (nout, nin) and use sum() over w[o][i] * x[i]", NN_GRADIENT),
     "softmax": _op_checks("exp(x_i - max) / sum_j exp(x_j - max)", "build it from Value ops (exp, sum, division) so that gradients flow", NN_GRADIENT)
@@ -85,6 +97,33 @@ CHECKS = {
         Check("distribution", "the first-token frequencies over 300 draws match softmax(logits / temperature)", 2,
               "distribution", hint="divide the logits by the temperature before softmax"),
     ],
+}
+
+
+# Each hidden check and the public checks (exercises/tests/checks.py) that run the same kind of
+# procedure on fixed inputs: the contract is that passing every public check earns full marks
+# here, so no kind exists on one side only (tests/test_grade_checks.py proves both directions).
+_OPS = {"forward": ("known_answers",), "gradient": ("known_answers", "gradcheck")}
+TWINS = {
+    **{(t, name): twins for t in ("value_add", "value_mul", "value_pow", "value_log", "value_exp", "value_relu", "linear", "rmsnorm")
+       for name, twins in _OPS.items()},
+    ("rmsnorm", "forward"): ("known_answers", "unit_mean_square"),
+    ("backward", "small"): ("chain_rule", "used_twice"),
+    ("backward", "random"): ("topological_order", "shared_subgraph", "twice_accumulates", "known_answers"),
+    ("backward", "speed"): ("speed",),
+    ("backward", "order"): ("topological_order_function",),
+    ("softmax", "forward"): ("known_answers", "sums_to_one", "shift_invariant"),
+    ("softmax", "gradient"): ("gradcheck",),
+    ("softmax", "large"): ("no_overflow",),
+    ("attention", "forward"): ("known_answers", "single_position", "scale", "causal_and_stateless"),
+    ("attention", "gradient"): ("gradcheck",),
+    ("attention", "cache"): ("single_position",),
+    ("adam", "first_step"): ("first_step",),
+    ("adam", "later_steps"): ("known_answers",),
+    ("adam", "zero_grad"): ("zeroes_grads",),
+    ("sampling", "exact"): ("known_answers", "feeds_back", "uses_rng", "stops_at_bos"),
+    ("sampling", "block_size"): ("stops_at_block_size",),
+    ("sampling", "distribution"): ("temperature_distribution", "low_temperature_argmax"),
 }
 
 
@@ -143,21 +182,20 @@ def make_inputs(task_id: str, seed: int) -> dict:
         return {"forward": [_u(rng, 0.1, 5) for _ in range(5)]}
     if task_id == "value_exp":
         return {"forward": [_u(rng, -3, 3) for _ in range(5)]}
-    if task_id == "value_relu":
-        return {"forward": [_u(rng, 0.1, 3) for _ in range(3)] + [-_u(rng, 0.1, 3) for _ in range(3)]}
+    if task_id == "value_relu":  # 0.0 too: the local gradient there is 0 (float(a > 0))
+        return {"forward": [_u(rng, 0.1, 3) for _ in range(3)] + [-_u(rng, 0.1, 3) for _ in range(3)] + [0.0]}
     if task_id == "backward":
         a, b = _vec(rng, 2)
         small = [
             {"leaves": [a], "ops": [["mul", 0, 0], ["add", 1, 0]]},  # x*x + x
             {"leaves": [a, b], "ops": [["mul", 0, 1], ["add", 0, 1], ["mul", 2, 3]]},  # (ab)(a+b)
         ]
-        deep_ops = []
-        for k in range(1500):
-            deep_ops.append(["mulc", k, 1.0001] if k % 2 == 0 else ["addc", k, 0.001])
+        twice = dict(_random_graph(rng, 4, 12), calls=2)  # a second backward() adds the gradients again
         return {
             "small": small,
-            "random": [_random_graph(rng, 6, 40) for _ in range(3)],
-            "deep": [{"leaves": [_u(rng, 0.5, 1.5)], "ops": deep_ops}],
+            "random": [_random_graph(rng, 6, 40) for _ in range(3)] + [twice],
+            "speed": [[40, 100, 1000, rng.getrandbits(32)]],
+            "order": [_random_graph(rng, 5, 25)],
         }
     if task_id == "linear":
         cases = []
@@ -181,7 +219,9 @@ def make_inputs(task_id: str, seed: int) -> dict:
     if task_id == "adam":
         cases = []
         for hp, num_steps in (([0.05, 0.8, 0.95, 1e-8], 6), ([0.01, 0.85, 0.99, 1e-8], 4)):
-            cases.append([_vec(rng, 5), [_vec(rng, 5, -1, 1) for _ in range(4)], hp, num_steps])
+            grads = [_vec(rng, 5, -1, 1) for _ in range(4)]
+            grads[0][rng.randrange(5)] = 1e-7 * rng.choice([-1, 1])  # where eps matters
+            cases.append([_vec(rng, 5), grads, hp, num_steps])
         return {"first_step": cases}
     if task_id == "sampling":
         return _sampling_inputs(rng)
@@ -282,6 +322,16 @@ def compare_case(check: Check, got, expected, case_input) -> str:
         return f"input {_short(case_input)}: your code raised\n{error.strip()}"
     if check.kind == "distribution":
         return _compare_distribution(got, expected, case_input)
+    if check.kind == "speed":
+        build, took = _leaves(got) if type(got) is list and len(got) == 2 else (None, None)
+        if build is None or not (math.isfinite(build) and math.isfinite(took)):
+            raise ProtocolError("a speed case must be [build seconds, backward seconds]")
+        if took <= SPEED_FACTOR * build + SPEED_FLOOR_S:
+            return ""
+        return (
+            f"input {_short(case_input)} (width, layers, parameters, seed): backward() took {took:.2f} s, "
+            f"{took / max(build, 1e-9):.0f}x the {build:.3f} s the graph took to build (at most {SPEED_FACTOR}x)"
+        )
     if check.kind == "exact":
         if type(got) is not list or any(type(t) is not int for t in got):
             raise ProtocolError("sampled tokens must be a list of ints")
@@ -381,6 +431,9 @@ def _case_inputs(task_id: str, check_name: str, inputs: dict) -> list:
     if task_id == "sampling":
         return inputs[check_name]["cases"]
     if task_id == "backward":
-        return [{"leaves": p["leaves"], "ops": f"{len(p['ops'])} operations"} for p in inputs[check_name]]
+        if check_name == "speed":
+            return inputs["speed"]
+        return [{"leaves": p["leaves"], "ops": f"{len(p['ops'])} operations", **({"backward() calls": p["calls"]} if "calls" in p else {})}
+                for p in inputs[check_name]]
     key = check_name if check_name in inputs else next(iter(inputs))
     return inputs[key]
