@@ -94,7 +94,7 @@ def setup_cell(name: str) -> dict:
     return _cell(f"setup_{name}", "code", cell_source("setup"), {"grade": False, "solution": False, "locked": True})
 
 
-def task_notebook(n: int, module: str, rubric: dict, steps: int) -> dict:
+def task_notebook(n: int, module: str, rubric: dict) -> dict:
     tasks = [t for t in TASKS if t.module == module]
     listing = "\n".join(f"- **{t.id}** ({rubric[t.id]:g} points): {t.todo}. Unlocks: {t.unlocks}." for t in tasks)
     intro = (
@@ -165,7 +165,7 @@ def generate(course: str | Path, *, assignment: str = "microgpt", course_id: str
                                      encoding="utf-8")
     names = notebook_names()
     for n, (name, module) in enumerate(zip(names, TASK_MODULES), start=1):
-        _write_json(src / f"{name}.ipynb", task_notebook(n, module, points, e2e_steps))
+        _write_json(src / f"{name}.ipynb", task_notebook(n, module, points))
     _write_json(src / f"{names[-1]}.ipynb", train_notebook(len(names), points[E2E], e2e_steps))
 
     settings_path = course / SETTINGS
