@@ -300,3 +300,25 @@ def test_feedback_shows_the_graders_messages(course):
     assert [p.name for p in course["fetched feedback"]] == [f"{n}.html" for n in nbgrader_course.notebook_names()]
     results = course["course"] / nbgrader_course.KIT_RESULTS / ASSIGNMENT / "alice" / "results.json"
     assert json.loads(results.read_text())["seed"] == 7
+
+
+def test_cell_outputs_carry_the_graders_score_as_partial_credit():
+    """Does nbgrader read back exactly the grader's score, scaled to the cell's points, and 0
+    for a graded cell the grader does not know?"""
+    from nbgrader.utils import determine_grade
+
+    from grader.core.results import CheckResult
+    from grader.platforms.nbgrader.autograde import cell_outputs
+
+    results = {"softmax": CheckResult("softmax", 4.0, 6.0, "partial", "large logits overflow")}
+
+    def graded(grade_id, points):
+        cell = nbformat.v4.new_code_cell("check('softmax')", metadata={"nbgrader": {
+            "grade": True, "solution": False, "locked": True, "grade_id": grade_id, "points": points}})
+        cell.outputs = cell_outputs(cell, results)
+        return cell
+
+    assert determine_grade(graded("test_softmax", 6)) == (4.0, 6.0)
+    assert determine_grade(graded("test_softmax", 3)) == (2.0, 3.0)  # a rubric changed since: scaled
+    assert "large logits overflow" in graded("test_softmax", 6).outputs[0].text
+    assert determine_grade(graded("extra_cell", 5)) == (0, 5.0)
