@@ -322,3 +322,17 @@ def test_cell_outputs_carry_the_graders_score_as_partial_credit():
     assert determine_grade(graded("test_softmax", 3)) == (2.0, 3.0)  # a rubric changed since: scaled
     assert "large logits overflow" in graded("test_softmax", 6).outputs[0].text
     assert determine_grade(graded("extra_cell", 5)) == (0, 5.0)
+
+
+def test_regenerating_keeps_the_seed(tmp_path):
+    """Regenerating the course (a fix to a notebook) must not redraw the hidden checks' inputs:
+    a regrade after it gives the same scores."""
+    def seed():
+        return json.loads((tmp_path / nbgrader_course.SETTINGS).read_text())["seed"]
+
+    assert nbgrader_course.main([str(tmp_path), "--exchange", str(tmp_path / "exchange")]) == 0
+    first = seed()
+    nbgrader_course.main([str(tmp_path), "--exchange", str(tmp_path / "exchange"), "--e2e-steps", "500"])
+    assert seed() == first
+    nbgrader_course.main([str(tmp_path), "--seed", "11"])
+    assert seed() == 11
