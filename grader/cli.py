@@ -16,7 +16,7 @@ VERBS = {
     "grade": ("grader.grade", "grade a folder of submissions into grades.csv, results.json, feedback/"),
     "bench": ("grader.authoring.bench_grade", "measure grading throughput: submissions per hour, seconds per stage"),
     "gradescope": ("grader.platforms.gradescope.build", "build the Gradescope autograder zip, or run it (build/run/selfcheck)"),
-    "nbgrader": ("grader.platforms.nbgrader.course", "write an nbgrader course: notebooks, hidden checks, config"),
+    "nbgrader": ("grader.platforms.nbgrader.course", "write an nbgrader course: notebooks and config; autograde scores cells with the kit's grader"),
 }
 
 
