@@ -1,76 +1,27 @@
-"""The held-out loss of trained weights, computed by the grader itself: the reference
-architecture's forward pass on plain floats (no gradient graph, so it is cheap). The loss a
-child reports is never used."""
+"""The held-out loss of trained weights, computed by the grader itself: the reference's own
+plain-float forward pass (microgpt/evaluate.py's float_mean_token_loss, which the training
+command uses too), never the student's code. The loss a child reports is never used.
+
+Run as a script (`pypy3 -I heldout.py < doc.json`, faster) it finds the repository from its
+own path, as grader/paths.py does, and loads the same reference."""
 from __future__ import annotations
 
 import json
 import math
 import sys
+from pathlib import Path
 
-
-def _linear(x, w):
-    return [sum(wi * xi for wi, xi in zip(wo, x)) for wo in w]
-
-
-def _rmsnorm(x):
-    scale = (sum(xi * xi for xi in x) / len(x) + 1e-5) ** -0.5
-    return [xi * scale for xi in x]
-
-
-def _log_softmax_at(logits, target):
-    m = max(logits)
-    total = sum(math.exp(v - m) for v in logits)
-    return (logits[target] - m) - math.log(total)
-
-
-def token_losses(weights: dict, n_layer: int, n_head: int, block_size: int, tokens: list) -> list:
-    """-log p(next token) at each of the first min(block_size, len(tokens)-1) positions."""
-    sd = weights
-    keys = [[] for _ in range(n_layer)]
-    values = [[] for _ in range(n_layer)]
-    losses = []
-    for pos in range(min(block_size, len(tokens) - 1)):
-        x = [t + p for t, p in zip(sd["wte"][tokens[pos]], sd["wpe"][pos])]
-        x = _rmsnorm(x)
-        for li in range(n_layer):
-            x_residual = x
-            x = _rmsnorm(x)
-            q = _linear(x, sd[f"layer{li}.attn_wq"])
-            keys[li].append(_linear(x, sd[f"layer{li}.attn_wk"]))
-            values[li].append(_linear(x, sd[f"layer{li}.attn_wv"]))
-            head_dim = len(q) // n_head
-            x_attn = []
-            for h in range(n_head):
-                hs = slice(h * head_dim, (h + 1) * head_dim)
-                q_h = q[hs]
-                logits = [sum(a * b for a, b in zip(q_h, k[hs])) / head_dim**0.5 for k in keys[li]]
-                m = max(logits)
-                exps = [math.exp(v - m) for v in logits]
-                total = sum(exps)
-                w = [e / total for e in exps]
-                x_attn.extend(sum(w[t] * values[li][t][hs][j] for t in range(len(w))) for j in range(head_dim))
-            x = [a + b for a, b in zip(_linear(x_attn, sd[f"layer{li}.attn_wo"]), x_residual)]
-            x_residual = x
-            x = _rmsnorm(x)
-            x = [max(0.0, v) for v in _linear(x, sd[f"layer{li}.mlp_fc1"])]
-            x = [a + b for a, b in zip(_linear(x, sd[f"layer{li}.mlp_fc2"]), x_residual)]
-        logits = _linear(x, sd["lm_head"])
-        losses.append(-_log_softmax_at(logits, tokens[pos + 1]))
-    return losses
+if not __package__:  # a script: -I leaves the repository off sys.path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from grader.core.reference import reference
+else:
+    from .reference import reference
 
 
 def mean_token_loss(weights: dict, n_layer: int, n_head: int, block_size: int, docs_tokens: list) -> float:
-    """Mean -log p(next token) over every predicted token of every name; nan if a weight
-    or a logit is not finite."""
-    total, count = 0.0, 0
-    try:
-        for tokens in docs_tokens:
-            losses = token_losses(weights, n_layer, n_head, block_size, tokens)
-            total += sum(losses)
-            count += len(losses)
-    except (OverflowError, ValueError, ZeroDivisionError):
-        return math.nan
-    return total / count if count else math.nan
+    """Mean -log p(next token) over every predicted token of every name; nan if a weight or a
+    logit is not finite."""
+    return reference().evaluate.float_mean_token_loss(weights, n_layer, n_head, block_size, docs_tokens)
 
 
 def main() -> None:
