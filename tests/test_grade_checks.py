@@ -118,3 +118,26 @@ def test_speed_graph_is_the_same_on_both_sides():
 
     shape = (6, 5, 10, 3)
     assert shape_of(lambda mk: load_checks().speed_graph(mk, *shape)) == shape_of(lambda mk: probes.speed_graph(mk, *shape))
+
+
+def test_grader_agrees_with_the_public_tests_on_the_catalogue(ctx):
+    """The parity contract on every catalogued bug and correct variant: does each bug the public
+    tests catch lose points in the grader (its task graded alone), and does each correct variant
+    written differently from the reference (microgpt's own recursive backward among them) get
+    full marks? (~3 minutes: one sandboxed child per entry.)"""
+    from grader.authoring import mutation_report as mr
+
+    def grade(mutant):
+        staged = Staged()
+        for m in TASK_MODULES:
+            src = mr.mutated_source(mutant) if f"{m}.py" == mutant.file else (REFERENCE_DIR / f"{m}.py").read_text()
+            staged.sources[m], staged.status[m] = src, OK
+        result = engine.grade_task(ctx, staged, task(mr.task_of(mutant)), 0)
+        return mutant.name, result.score == result.max_score, result.message
+
+    bugs, variants = mr.load_catalogue(), mr.load_catalogue(alternatives=True)
+    graded = {name: (full, msg) for name, full, msg in map(grade, bugs + variants)}  # one at a time: children share the ctx
+    full_marks = [m.name for m in bugs if graded[m.name][0]]
+    penalised = [f"{m.name}: {graded[m.name][1][:300]}" for m in variants if not graded[m.name][0]]
+    assert full_marks == [], "bugs the public tests catch but the grader does not"
+    assert penalised == [], "correct variants the grader penalises"
