@@ -41,7 +41,7 @@ def at_top(src: str, code: str) -> str:
     return src[:i] + "\n" + code.strip("\n") + "\n" + src[i:]
 
 
-# student -> (module, transform of its source) ; tasks expected to score 0
+# student -> (module, transform of its source, tasks expected to score 0, feedback phrase[, tasks expected partial])
 HOSTILE = {
     "exit_at_import": ("value", lambda s: at_top(s, "import os\nos._exit(0)"), VALUE_TASKS, "exited"),
     "sys_exit_in_function": ("nn", lambda s: inject(s, "def softmax", "import sys\nsys.exit(0)"), ["softmax"], "SystemExit"),
@@ -114,7 +114,7 @@ return Value(out.data, (self, other) if isinstance(other, Value) else (self,), o
 with open({BIG_FILE!r}, "wb") as f:
     for _ in range(10 * 1024):
         f.write(b"x" * 2**20)
-"""), ["backward"], "File too large|wrote more than"),
+"""), [], "File too large|wrote more than", ["backward"]),  # topological_order alone still passes
     "fork_bomb": ("nn", lambda s: inject(s, "def linear", """
 import os
 while True:
@@ -236,14 +236,14 @@ LEAKERS = {
 def make_batch(root: Path) -> dict:
     """Write the hostile batch; return student -> (tasks expected at 0, feedback phrase)."""
     expected = {}
-    for student, (module, transform, zero, phrase) in HOSTILE.items():
+    for student, (module, transform, zero, phrase, *partial) in HOSTILE.items():
         d = root / student / "microgpt"
         d.mkdir(parents=True)
         for f in SAMPLE.glob("*.py"):
             shutil.copyfile(f, d / f.name)
         path = d / f"{module}.py"
         path.write_text(transform(path.read_text()))
-        expected[student] = (zero, phrase)
+        expected[student] = (zero, phrase, *partial)
     # files that must be ignored: conftest.py, pytest.ini, sitecustomize.py, a model.py
     d = root / "ships_conftest" / "microgpt"
     shutil.copytree(SAMPLE, d)
@@ -433,7 +433,7 @@ def test_the_leak_search_finds_a_leak():
     src = (ROOT / "solutions" / "microgpt" / "nn.py").read_text()
     assert len(lines) > 30
     packed = base64.b64encode(zlib.compress(src.encode(), 9)).decode()
-    for text in (src, src[::-1], packed[:600], src.encode().hex(), ", ".join(str(b) for b in packed.encode()[:800])):
+    for text in (src, src[::-1], packed, src.encode().hex(), ", ".join(str(b) for b in packed.encode())):
         assert leaked(["noise " + text + " noise"], lines), text[:80]
 
 
@@ -564,9 +564,50 @@ def test_e2e_malformed_results_are_errors(raw):
 
 
 def test_the_leak_bound_is_the_readmes():
-    """Is the README's bound (48 bytes per submission) what the sealed checks' feedback allows?"""
+    """Is the README's bound (50 bytes per submission) what the sealed checks' feedback allows?
+    (A new check or case raises it: then raise the README's figure with it.)"""
     from grader.core import sealed
 
     bits = sealed.leak_bound_bits()
-    assert 300 < bits <= 48 * 8
-    assert "**48 bytes per submission**" in (ROOT / "README.md").read_text()
+    assert 300 < bits <= 400
+    assert "**50 bytes per submission**" in (ROOT / "README.md").read_text()
+
+
+def _reference_checkpoints(seed: int, steps: int) -> list:
+    """The reference's own training, as the child runs it, with its weights after every step."""
+    import random
+
+    from grader.core.reference import DATA, reference
+
+    ref = reference()
+    rng = random.Random(seed)
+    docs = ref.data.shuffled(ref.data.load_docs(DATA), rng)
+    tok = ref.data.Tokenizer.from_docs(docs)
+    model = ref.model.GPT.init(ref.config.GPTConfig(vocab_size=tok.vocab_size), rng)
+    tc = ref.config.TrainConfig()
+    train = [tok.encode(d) for d in ref.data.split(docs, tc.num_val)[0]]
+    opt = ref.adam.Adam(model.params, tc.learning_rate, tc.beta1, tc.beta2, tc.eps_adam)
+    out = []
+    for step in range(steps):
+        losses = model.token_losses(train[step % len(train)])
+        ((1 / len(losses)) * sum(losses)).backward()
+        opt.step(step, steps)
+        out.append((step + 1, model.weights()))
+    return out
+
+
+def test_replay_in_process_proves_and_catches():
+    """Without PyPy, does the in-process replay reproduce the reference's own run exactly, and
+    flag a weight changed by 1e-6 in the last interval only (the earlier ones replaying)?"""
+    from grader.core import e2e
+
+    ckpts = _reference_checkpoints(3, 3)
+    report = e2e.replay_report(ckpts, 3, 3, pypy=None)
+    assert [r[2] for r in report] == [0.0, 0.0, 0.0]
+    assert e2e.check_replay(report) == ("", "")
+    ckpts[-1][1]["wte"][0][0] += 1e-6
+    flag, message = e2e.check_replay(e2e.replay_report(ckpts, 3, 3, pypy=None))
+    assert flag == "weights not from training" and "after step 3 " in message and "wte" in message
+    ckpts[0][1]["wpe"][1][2] += 1e-3
+    flag, message = e2e.check_replay(e2e.replay_report(ckpts, 3, 3, pypy=None))
+    assert flag == "training not reproduced" and "after step 1 " in message

@@ -161,10 +161,11 @@ def _checkpoints(doc: dict, config, steps: int, every: int) -> list:
 
 
 def replay_report(checkpoints: list, seed: int, steps: int, pypy: Optional[str] = None) -> list:
-    """replay.replay on the reference, by pypy3 when given, else in this process."""
+    """replay.replay on the reference, by pypy3 when given, else in this process; it stops at
+    the first interval that does not reproduce."""
     if pypy:
         doc = {"reference": str(REFERENCE_DIR.parent), "names": str(DATA), "seed": seed, "steps": steps,
-               "checkpoints": [[s, w] for s, w in checkpoints]}
+               "checkpoints": [[s, w] for s, w in checkpoints], "stop_above": REPLAY_TOL}
         try:
             out = subprocess.run([pypy, "-I", str(Path(replay.__file__))], input=json.dumps(doc, allow_nan=True),
                                  capture_output=True, text=True, timeout=1800)
@@ -172,7 +173,7 @@ def replay_report(checkpoints: list, seed: int, steps: int, pypy: Optional[str] 
                 return [[a, b, math.inf if d is None else d, w] for a, b, d, w in json.loads(out.stdout)]
         except (OSError, subprocess.TimeoutExpired, ValueError):
             pass
-    return replay.replay(reference(), str(DATA), seed, steps, checkpoints)
+    return replay.replay(reference(), str(DATA), seed, steps, checkpoints, REPLAY_TOL)
 
 
 def check_replay(report: list) -> tuple[str, str]:

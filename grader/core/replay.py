@@ -20,10 +20,11 @@ import random
 import sys
 
 
-def replay(mg, names_path: str, seed: int, steps: int, checkpoints: list) -> list:
+def replay(mg, names_path: str, seed: int, steps: int, checkpoints: list, stop_above: float = math.inf) -> list:
     """mg: the reference modules (config, data, model, adam). checkpoints: [(step, weights)],
     steps increasing, the last one the run's end. Returns one [start, end, max |diff|, entry]
-    per interval, from step 0 (the grader's own init) to each checkpoint in turn."""
+    per interval, from step 0 (the grader's own init) to each checkpoint in turn, up to the
+    first whose difference is above `stop_above`."""
     rng = random.Random(seed)
     docs = mg.data.shuffled(mg.data.load_docs(names_path), rng)
     tokenizer = mg.data.Tokenizer.from_docs(docs)
@@ -48,7 +49,7 @@ def replay(mg, names_path: str, seed: int, steps: int, checkpoints: list) -> lis
                     p.data = w  # the next interval starts from the child's checkpoint
         report.append([start, end, worst, where])
         gc.collect()  # once an interval: PyPy's heap otherwise grows past 2 GB over a run
-        if not math.isfinite(worst):
+        if not worst <= stop_above:
             break
         start = end
     return report
@@ -64,10 +65,11 @@ def _reference(folder: str):
 
 
 def main() -> None:
-    """`pypy3 -I replay.py < {"reference", "names", "seed", "steps", "checkpoints"}`: prints
-    the report as JSON."""
+    """`pypy3 -I replay.py < {"reference", "names", "seed", "steps", "checkpoints", "stop_above"}`:
+    prints the report as JSON."""
     doc = json.load(sys.stdin)
-    report = replay(_reference(doc["reference"]), doc["names"], doc["seed"], doc["steps"], doc["checkpoints"])
+    report = replay(_reference(doc["reference"]), doc["names"], doc["seed"], doc["steps"], doc["checkpoints"],
+                    doc.get("stop_above", math.inf))
     print(json.dumps([[a, b, d if math.isfinite(d) else None, w] for a, b, d, w in report]))
 
 
