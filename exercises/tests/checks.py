@@ -3,8 +3,15 @@
 Every check takes the student's `microgpt` package (with its submodules imported) and the
 task's known answers, and returns a list of failure messages (empty: the check passes).
 Each message names the input, what the code returned, what was expected and the likely
-cause, taken from a catalogue of mistakes students really make. A stub that is not written
-yet raises its NotImplementedError, which the checks let through untouched.
+cause: the known wrong formulas of the task are computed on the same inputs and the ones the
+answer equals are named (`likely cause:`); when none matches, the message says `what to
+check:` instead. Whatever the code returns (None, complex numbers, wrong lengths, objects that
+lie), a check answers with such a message and never crashes (tests/test_check_fuzz.py). A stub
+that is not written yet raises its NotImplementedError, which the checks let through
+untouched; blocked_by() says when a task these checks run fails first.
+
+Each check has hidden twins in the grader (grader/core/checks.py, TWINS) that run the same
+procedure on fresh inputs against the reference.
 
     from checks import check_softmax, check_task, import_package
     failures = check_task(microgpt, "softmax")   # [] when the softmax task is done
@@ -566,7 +573,7 @@ BACKWARD_VARIANTS = {
     "root_zero": "start with self.grad = 1: d(out)/d(out) = 1",
     "assign": "a node used twice must get both gradient contributions: accumulate with child.grad += ..., never child.grad = ... (that keeps only the last one)",
     "local_only": "chain rule: add local_grad * node.grad (the node's own grad), not local_grad alone",
-    "child_grad": "multiply by the grad of the node being processed, not the child's own: child.grad += local_grad * v.grad (v the node, not child)",
+    "child_grad": "multiply by the grad of the node being processed, not the child's own: child.grad += local_grad * node.grad, node the one whose children you walk",
     "root_after": "set self.grad = 1 before the loop, not after it: the loop passes the output's grad on, so it must already be 1",
     "root_plus": "set self.grad = 1 (d(out)/d(out)), not self.grad += 1: a second backward() then seeds 2 and doubles every gradient",
     "reset": "backward() must add into .grad, never reset it: a second call adds the gradients again (zeroing is the optimizer's job, after each step)",
