@@ -67,7 +67,7 @@ def describe_error(text, source: str, filename: str, lines_shown=None) -> str:
     m = _ERROR.fullmatch(text) if type(text) is str else None
     name = m.group(1) if m and m.group(1) in EXCEPTIONS else ""
     if name == "NotANumber":
-        what = "returned something other than the plain numbers, Values or lists the check expects"
+        what = "returned the wrong type or shape (expected a Value, a plain number, or a list of them of the right length)"
     else:
         what = f"raised {name}" if name else "raised an exception"
     lineno = int(m.group(2)) if m else 0
