@@ -759,25 +759,27 @@ def backward_known(mg, fx):
 
 
 # A correct backward() visits each node once: it takes about as long as building the graph
-# (measured: 0.7x to 1.2x). Keeping `visited` in a list makes every `in` scan it: on 4,000
-# nodes that is ~65x, and on one training step's 50,000 nodes ~15 s a step. 10x is generous
-# for a loaded machine; the floor absorbs timer noise on a tiny build time.
+# (measured: 0.5x to 1.2x). Keeping `visited` in a list makes every `in` scan it: on 9,000
+# nodes that is 20x to 60x (about 1 s), and on one training step's 50,000 nodes ~15 s a step.
+# 10x is generous for a loaded machine; the floor absorbs timer noise on a tiny build time.
 SPEED_FACTOR = 10
 SPEED_FLOOR_S = 0.05
-SPEED_SHAPE = (40, 100, 1000, 0)  # width, layers (so ~100 deep), parameters shared by every layer, seed
+SPEED_SHAPE = (80, 100, 1000, 0)  # chains, their length (so ~100 deep), parameters shared by every node, seed
 
 
 def speed_graph(make, width, layers, n_params, seed):
-    """A graph shaped like a training step's, built with make(data, children, local_grads): layers
-    of nodes that each use two nodes of the layer below and one shared parameter, summed pairwise
-    into one root. Returns the root."""
+    """A graph the size of a small training step, built with make(data, children, local_grads):
+    `width` chains of `layers` nodes, each node using the one below it and one of `n_params`
+    shared parameters (as every position uses the same weights), summed pairwise into one root.
+    No inner node has two parents, so a backward() that visits a node once per path is as fast
+    here as a correct one: only the cost of finding a node among those visited is measured. Returns the root."""
     rng = random.Random(seed)
     params = [make(rng.uniform(-1, 1), (), ()) for _ in range(n_params)]
     below = [make(rng.uniform(-1, 1), (), ()) for _ in range(width)]
     for _ in range(layers):
         perm = list(range(width))
         rng.shuffle(perm)
-        below = [make(0.0, (below[j], below[perm[j]], params[rng.randrange(n_params)]), (0.5, -0.25, 0.125)) for j in range(width)]
+        below = [make(0.0, (below[perm[j]], params[rng.randrange(n_params)]), (0.5, 0.125)) for j in range(width)]
     while len(below) > 1:
         below = [make(0.0, tuple(below[i : i + 2]), (1.0,) * len(below[i : i + 2])) for i in range(0, len(below), 2)]
     return below[0]
@@ -785,12 +787,12 @@ def speed_graph(make, width, layers, n_params, seed):
 
 @check("backward", "speed")
 def backward_speed(mg, fx):
-    """On a graph shaped like a training step (4,000 nodes, 100 deep), backward() takes at most
-    10x as long as building the graph did, measured in the same run."""
+    """On a graph the size of a small training step (9,000 nodes, 100 deep), backward() takes at
+    most 10x as long as building the graph did, measured in the same run."""
     t0 = time.perf_counter()
     root = speed_graph(lambda d, c, g: _node(mg, d, c, g), *SPEED_SHAPE)
     build = time.perf_counter() - t0
-    inp = "a graph of 4,000 nodes in 100 layers, each node using two nodes below it and one of 1,000 shared parameters; root.backward()"
+    inp = "80 chains of 100 nodes, each node using the one below it and one of 1,000 shared parameters, summed into one root; root.backward()"
     t0 = time.perf_counter()
     attempt(mg, root.backward, inp, "backward: speed")
     took = time.perf_counter() - t0
