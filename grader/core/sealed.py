@@ -35,8 +35,9 @@ OUTCOMES = {
     "memory": "it ran out of memory",
     "exit": "the process ended before reporting results (os._exit(), a crash or a signal)",
 }
-NOTE = ("sealed check: it ran with the reference's {deps} because yours did not pass all their checks, "
-        "so only the grader's own words are shown (your output, messages and numbers are not)")
+NOTE = ("sealed check: it ran with the reference's {deps} in place of yours (they did not pass all their "
+        "checks, or this check failed with them), so only the grader's own words are shown (your output, "
+        "messages and numbers are not)")
 _ERROR = re.compile(r"([A-Za-z_][A-Za-z0-9_]{0,40}) line ([0-9]{1,7})")
 
 
