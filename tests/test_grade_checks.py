@@ -17,6 +17,7 @@ BUGS = {
     "grads_reset_by_backward": ("backward", "value", "        self.grad = 1\n        for v in reversed(topological_order(self)):",
                                 "        topo = topological_order(self)\n        for v in topo:\n            v.grad = 0\n"
                                 "        self.grad = 1\n        for v in reversed(topo):", {"random"}),
+    "topological_order_with_duplicates": ("backward", "value", "            if child not in visited:", "            if True:", {"random", "order"}),
     "relu_gradient_1_at_zero": ("value_relu", "value", "(float(self.data > 0),)", "(float(self.data >= 0),)", {"gradient"}),
     "adam_without_eps": ("adam", "adam", "(v_hat**0.5 + self.eps)", "(v_hat**0.5)", {"first_step", "later_steps"}),
     "grad_assigned_not_added": ("backward", "value", "child.grad += local_grad * v.grad", "child.grad = local_grad * v.grad", {"small", "random"}),
