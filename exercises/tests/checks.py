@@ -80,8 +80,8 @@ def safe_repr(x, limit: int = MAX_SHOWN) -> str:
 
 
 def is_real(x) -> bool:
-    """A plain int or float (not a bool, a complex number, a Value or a string)."""
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
+    """A plain int or float (a bool counts, as True * g is g), not a complex number, a Value or a string."""
+    return isinstance(x, (int, float))
 
 
 def fmt(x, depth: int = 0) -> str:

@@ -456,6 +456,9 @@ ALTERNATIVES = [
                    "        self.grad = 1\n"
                    "        for v in reversed(topo):")],
          hint=""),
+    dict(name="relu_bool_gradient", file="value.py",  # True and False multiply like 1 and 0
+         patches=[("(float(self.data > 0),)", "(self.data > 0,)")],
+         hint=""),
     dict(name="relu_conditional_expression", file="value.py",
          patches=[("return Value(max(0, self.data), (self,), (float(self.data > 0),))",
                    "return Value(self.data if self.data > 0 else 0.0, (self,), (1.0 if self.data > 0 else 0.0,))")],
