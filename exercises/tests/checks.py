@@ -452,27 +452,40 @@ def _op_case(mg, task: str, case):
     return out.data, grads, A, B
 
 
+def _op_causes(variants: dict, observed: list) -> str | None:
+    """The wrong formulas (cause -> f(a, b)) that give every observed answer [(got, a, b)]: one
+    case can fit a formula by coincidence (at a = 1, 1 / a = a), all of them together cannot."""
+    causes = []
+    for cause, f in variants.items():
+        try:
+            fits = all(close(got, list(f(a, b))[: len(got)] if isinstance(got, list) else f(a, b), VARIANT_RTOL, 1e-12) for got, a, b in observed)
+        except (ArithmeticError, ValueError, TypeError):
+            fits = False
+        if fits and observed:
+            causes.append(cause)
+    return " -- or: ".join(causes) or None
+
+
 def _op_known(task: str):
     def known(mg, fx):
         """Forward value and local gradients of the op, against the reference's answers."""
-        spec, failures = OPS[task], []
+        spec, failures, results = OPS[task], [], []
         for case in spec["cases"]:
-            label, a, b = case[:3]
-            want = fx[label]
             try:
                 data, grads, _, _ = _op_case(mg, task, case)
             except Bad as bad:  # this case cannot be compared; the others still can
                 failures.append(str(bad))
                 continue
+            results.append((case[0], case[1], case[2], data, grads, fx[case[0]]))
+        wrong_data = [(data, a, b) for _, a, b, data, _, want in results if not close(data, want["data"])]
+        wrong_grads = [(grads, a, b) for _, a, b, data, grads, want in results if close(data, want["data"]) and not close(grads, want["local_grads"])]
+        data_cause = _op_causes(spec["forward"], wrong_data) or Generic(f"check the formula in the docstring of {spec['symbol']}")
+        grad_cause = _op_causes(spec["grads"], wrong_grads) or Generic("compare local_grads with the derivative in the docstring")
+        for label, a, b, data, grads, want in results:
             if not close(data, want["data"]):
-                cause = which_variant(data, {c: (lambda f=f: f(a, b)) for c, f in spec["forward"].items()})
-                failures.append(message(f"{task}: forward value {spec['symbol']}", label, data, want["data"], cause or Generic(f"check the formula in the docstring of {spec['symbol']}")))
-                continue
-            if not close(grads, want["local_grads"]):
-                cause = which_variant(grads, {c: (lambda f=f: list(f(a, b))[: len(grads)]) for c, f in spec["grads"].items()})
-                failures.append(
-                    message(f"{task}: local gradients d(out)/d(inputs) of {spec['symbol']}", label, grads, want["local_grads"], cause or Generic("compare local_grads with the derivative in the docstring"))
-                )
+                failures.append(message(f"{task}: forward value {spec['symbol']}", label, data, want["data"], data_cause))
+            elif not close(grads, want["local_grads"]):
+                failures.append(message(f"{task}: local gradients d(out)/d(inputs) of {spec['symbol']}", label, grads, want["local_grads"], grad_cause))
         return failures
 
     return known
@@ -481,7 +494,7 @@ def _op_known(task: str):
 def _op_gradcheck(task: str):
     def gradcheck(mg, fx):
         """Local gradients against central differences of the op's own forward value."""
-        spec, failures = OPS[task], []
+        spec, wrong = OPS[task], []
         for case in spec["cases"]:
             label, a, b, b_value = case
             _, grads, _, _ = _op_case(mg, task, case)
@@ -494,11 +507,12 @@ def _op_gradcheck(task: str):
                 continue  # relu has no derivative at 0; the known answer fixes the convention
             num = numeric_grad(f, inputs)
             if not close(grads, num, GRAD_RTOL, GRAD_ATOL):
-                cause = which_variant(grads, {c: (lambda fn=fn: list(fn(a, b))[: len(grads)]) for c, fn in spec["grads"].items()})
-                failures.append(
-                    message(f"{task}: local gradients vs central differences (f(x+h) - f(x-h)) / 2h", label, grads, num, cause or Generic("the local gradient is not the derivative of your forward value"))
-                )
-        return failures
+                wrong.append((label, grads, num, a, b))
+        cause = _op_causes(spec["grads"], [(grads, a, b) for _, grads, _, a, b in wrong])
+        return [
+            message(f"{task}: local gradients vs central differences (f(x+h) - f(x-h)) / 2h", label, grads, num, cause or Generic("the local gradient is not the derivative of your forward value"))
+            for label, grads, num, _, _ in wrong
+        ]
 
     return gradcheck
 
@@ -546,6 +560,8 @@ def _simulated_backward(root, nodes, variant, calls=1):
     """The grads of nodes after `calls` calls of a backward() written with one known mistake,
     computed on plain floats from the graph's children and local gradients."""
     topo = _post_order(root, dedupe=variant != "no_visited")
+    if variant == "skip_root":
+        topo = topo[:-1]
     g = {id(n): 0.0 for n in topo}
     for _ in range(calls):
         if variant == "reset":
@@ -574,6 +590,7 @@ BACKWARD_VARIANTS = {
     "assign": "a node used twice must get both gradient contributions: accumulate with child.grad += ..., never child.grad = ... (that keeps only the last one)",
     "local_only": "chain rule: add local_grad * node.grad (the node's own grad), not local_grad alone",
     "child_grad": "multiply by the grad of the node being processed, not the child's own: child.grad += local_grad * node.grad, node the one whose children you walk",
+    "skip_root": "the loop must start at the output itself: walk every node of topological_order(self), the output included",
     "root_after": "set self.grad = 1 before the loop, not after it: the loop passes the output's grad on, so it must already be 1",
     "root_plus": "set self.grad = 1 (d(out)/d(out)), not self.grad += 1: a second backward() then seeds 2 and doubles every gradient",
     "reset": "backward() must add into .grad, never reset it: a second call adds the gradients again (zeroing is the optimizer's job, after each step)",
@@ -1504,7 +1521,7 @@ def sampling_argmax(mg, fx):
     top = max(range(VOCAB), key=lambda j: FIRST_LOGITS[j])
     if counts[top] == 200:
         return []
-    return [message("sampling: temperature 0.01 must pick the argmax every time", inp, f"counts {counts}", f"all 200 draws token {top}", "the temperature did not sharpen the distribution: divide the logits (not the probabilities) by temperature before softmax, so a small temperature sharpens it")]
+    return [message("sampling: temperature 0.01 must pick the argmax every time", inp, f"counts {counts}", f"all 200 draws token {top}", Generic("the temperature did not sharpen the distribution: draw with weights=[p.data for p in probs], probs = softmax of the logits divided (not the probabilities) by the temperature"))]
 
 
 @check("sampling", "stops_at_bos")
@@ -1538,7 +1555,10 @@ def sampling_block_size(mg, fx):
     positions = [p for _, p, _ in model.calls]
     if isinstance(got, list) and len(got) == BLOCK and positions == list(range(BLOCK)):
         return []
-    return [message("sampling: stopping at block_size", inp, f"{len(got) if isinstance(got, list) else got} tokens, model called at positions {positions}", f"{BLOCK} tokens, positions {list(range(BLOCK))}", "one model call per position 0..block_size-1 (for pos_id in range(block_size)), then stop: the model has no position embedding beyond")]
+    cause = "one model call per position 0..block_size-1 (for pos_id in range(block_size)), then stop: the model has no position embedding beyond"
+    if len(got) < BLOCK and positions == list(range(len(got) + 1)):
+        cause = "you stopped early, on a BOS drawn against a logit of -40: draw with weights=[p.data for p in probs], the softmax probabilities"
+    return [message("sampling: stopping at block_size", inp, f"{len(got)} tokens, model called at positions {positions}", f"{BLOCK} tokens, positions {list(range(BLOCK))}", cause)]
 
 
 @check("sampling", "feeds_back")
