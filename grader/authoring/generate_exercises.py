@@ -25,6 +25,7 @@ from pathlib import Path
 
 from grader.paths import EXERCISES, PUBLIC_TESTS, REPO as ROOT, SOLUTIONS
 from grader import markers
+from grader.authoring import variants
 from grader.markers import MarkerError, replace_regions
 from grader.tasks import TASKS, Task
 
@@ -114,8 +115,10 @@ def task_graph_text() -> str:
 
 def fixtures_text() -> str:
     """The known answers of the public tests, computed by the reference."""
+    checks = _load_checks()
     with _reference_package() as reference:
-        fixtures = _load_checks().compute_fixtures(reference)
+        fixtures = checks.compute_fixtures(reference)
+    fixtures["attention"]["variants"] = variants.attention_fixtures(checks.ATTN_CASES)
     fixtures["_generated"] = generated_from("solutions/microgpt and exercises/tests/checks.py")  # JSON has no comments
     return json.dumps(fixtures, indent=1, sort_keys=True) + "\n"
 
