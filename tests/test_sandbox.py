@@ -10,6 +10,7 @@ fails the test under CI=true instead of skipping it.
 Every child here runs under small limits and a short deadline."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -553,3 +554,15 @@ def test_a_grader_without_root_gets_full_isolation_from_the_wheel(tmp_path):
     doc = json.loads(done.stdout.strip().splitlines()[-1])
     need(doc["bwrap"] is not None, f"no unprivileged user namespaces here: {doc['notes']}")
     assert doc["weak"] == [], doc
+
+
+def test_network_alone_is_tolerated_only_where_asked():
+    """Does network access stop grading unless allow_network (Gradescope: one submission per
+    container), while a readable reference stops it either way?"""
+    net = sandbox.Isolation(False, True, sys.executable, None, weak=(sandbox.NETWORK,))
+    with pytest.raises(sandbox.IsolationError, match="network"):
+        sandbox.require(net)
+    assert sandbox.require(net, allow_network=True) is net
+    both = dataclasses.replace(net, weak=("the child can read the hidden reference (read value.py)", sandbox.NETWORK))
+    with pytest.raises(sandbox.IsolationError, match="hidden reference"):
+        sandbox.require(both, allow_network=True)

@@ -432,15 +432,16 @@ def make_context(
     *, seed: int, steps: int = 1000, e2e_timeout: float = 600.0, task_timeout: float = 20.0,
     e2e_threshold: Optional[float] = None, run_e2e: bool = True, rubric: str | Path = DEFAULT_RUBRIC,
     use_bwrap: bool = True, use_pypy: bool = True, private: Optional[dict] = None, allow_weak_isolation: bool = False,
+    allow_network: bool = False,
 ) -> Context:
     """What grading needs once per run: the isolation found here, the inputs drawn from the
     seed and the reference's outputs on them, the held-out names and the pass mark.
     A probe child must reach neither the reference nor the `private` folders ({"the
     submissions folder": path, ...}) nor the network, else sandbox.IsolationError, unless
-    allow_weak_isolation (then recorded in the isolation)."""
+    allow_weak_isolation (then recorded in the isolation); allow_network: see sandbox.require."""
     settings = Settings(seed, steps, e2e_timeout, task_timeout, e2e_threshold, e2e=run_e2e)
     isolation = sandbox.detect(hidden=str(REFERENCE_DIR), private=private, use_bwrap=use_bwrap, use_pypy=use_pypy)
-    isolation = sandbox.require(isolation, allow_weak=allow_weak_isolation)
+    isolation = sandbox.require(isolation, allow_weak=allow_weak_isolation, allow_network=allow_network)
     inputs = {task.id: checks.make_inputs(task.id, seed) for task in TASKS}
     expected = {task.id: checks.expected_outputs(task.id, inputs[task.id]) for task in TASKS}
     pass_loss = e2e.threshold() if e2e_threshold is None else e2e_threshold
@@ -464,6 +465,7 @@ def grade(
     run_e2e: bool = True,
     on_progress: Optional[Callable[[dict], None]] = None,
     allow_weak_isolation: bool = False,
+    allow_network: bool = False,
 ) -> GradeRun:
     """Grade every submission under `submissions`; write grades.csv, results.json and
     feedback/ into `out_dir`; return the run. Without `seed`, a re-run into the same out_dir
@@ -482,7 +484,7 @@ def grade(
     ctx = make_context(seed=seed, steps=steps, e2e_timeout=e2e_timeout, task_timeout=task_timeout,
                        e2e_threshold=e2e_threshold, run_e2e=run_e2e, rubric=rubric, use_bwrap=use_bwrap, use_pypy=use_pypy,
                        private={"the submissions folder": submissions, "the output folder": out_dir},
-                       allow_weak_isolation=allow_weak_isolation)
+                       allow_weak_isolation=allow_weak_isolation, allow_network=allow_network)
     cache = Cache(out_dir, use_cache)
     cache.remember_seed(seed)
     ghash = grader_hash()

@@ -393,6 +393,7 @@ def run(root: str | Path = DEFAULT_ROOT) -> dict:
             submissions=work / "submissions", out_dir=work / "out", seed=seed, workers=1,
             steps=int(config["steps"]), e2e_timeout=float(config["e2e_timeout"]),
             task_timeout=float(config["task_timeout"]), e2e_threshold=config["e2e_threshold"], use_cache=False,
+            allow_network=True,  # one submission per container, nothing readable to send (sandbox.require)
         )
         (student,) = graded.students
         notes = [f"not copied: {x}" for x in left_out]
