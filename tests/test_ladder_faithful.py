@@ -20,7 +20,7 @@ FIXTURES = ROOT / "tests" / "fixtures"
 # same order, so equality; PyPy's pow/exp may differ in the last bit.
 FAITHFUL_RTOL = 1e-9
 RUNGS = (0, 1, 2, 3, 4)
-DEFAULT_RUN_RUNGS = (0, 1, 2, 3)  # the rungs whose default run (seed 42, 1,000 steps) is a fixture
+DEFAULT_RUN_RUNGS = RUNGS  # the rungs whose default run (seed 42, 1,000 steps) is a fixture
 # Default-length runs that take more than ~20 s under CPython.
 SLOW_RUNGS = (2, 3, 4)
 
