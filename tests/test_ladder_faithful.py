@@ -101,3 +101,17 @@ def test_rung4_splits_rung3s_attention_into_heads_with_the_same_parameter_count(
         model = r.new_model(r.config(27), random.Random(0))
         sizes[number] = (r.config(27).n_head, r.num_params(model))
     assert sizes == {3: (1, 4192), 4: (4, 4192)}
+
+
+def test_every_rung_reports_a_held_out_loss_and_rung5s_is_microgpts():
+    """The held-out loss is each rung's own forward pass over the held-out names; for rung 5
+    it is microgpt's figure exactly."""
+    from dataclasses import replace
+
+    from microgpt.config import TrainConfig
+    from microgpt.train import run as run_microgpt
+
+    tc = dict(seed=3, num_steps=5, num_val=100, num_samples=0)
+    losses = {n: run(n, tc=rung(n).train_config(**tc))[0].val_loss for n in (0, 1, 2, 3, 4, 5)}
+    assert all(2.0 < loss < 3.5 for loss in losses.values()), losses
+    assert losses[5] == run_microgpt(tc=replace(TrainConfig(), **tc))[0].val_loss

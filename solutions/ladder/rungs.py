@@ -9,7 +9,7 @@ from typing import Callable
 from microgpt import sampling
 from microgpt.adam import Adam
 from microgpt.config import GPTConfig, TrainConfig
-from microgpt.evaluate import mean_token_loss
+from microgpt.graph_memory import graph_gc
 from microgpt.model import GPT
 from microgpt.train import train_step
 
@@ -51,14 +51,15 @@ class Rung:
         return len(model.params)
 
     def held_out_loss(self, model, docs_tokens: list[list[int]]) -> float:
-        """Mean per-token loss over the held-out names, forward only."""
-        if not self.plain_floats:
-            return mean_token_loss(model, docs_tokens)
+        """Mean per-token loss over the held-out names, with the model's own forward pass;
+        no backward (the graph of each name is dropped)."""
         total, count = 0.0, 0
-        for tokens in docs_tokens:
-            losses = model.token_losses(tokens)
-            total += sum(losses)
-            count += len(losses)
+        with graph_gc() as collect:
+            for tokens in docs_tokens:
+                losses = model.token_losses(tokens)
+                total += sum(losses) if self.plain_floats else sum(loss.data for loss in losses)
+                count += len(losses)
+                collect()
         return total / count
 
 
