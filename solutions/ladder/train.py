@@ -5,18 +5,16 @@
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, Optional
 
 from microgpt.config import TrainConfig
 from microgpt.data import DataError, Tokenizer, load_docs, shuffled, split
 from microgpt.graph_memory import graph_gc
-from microgpt.train import DEFAULT_DATA, TrainResult
+from microgpt.train import DEFAULT_DATA, TrainResult, report
 
 from .rungs import rung as get_rung
 
@@ -75,15 +73,7 @@ def main(argv: Optional[list] = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(f"rung {r.number} ({r.revision}): {r.idea}")
-    print(f"num params: {result.num_params}")
-    print(f"train loss (mean of last {min(100, len(result.losses))} steps): {result.train_loss_last100:.4f}")
-    if result.val_loss is not None:
-        print(f"held-out loss: {result.val_loss:.4f}")
-    print(f"seconds: {result.seconds:.1f}")
-    for i, name in enumerate(result.samples):
-        print(f"sample {i + 1:2d}: {name}")
-    if args.json:
-        args.json.write_text(json.dumps(asdict(result), indent=1), encoding="utf-8")
+    report(result, args.json)
     return 0
 
 

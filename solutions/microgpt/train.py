@@ -111,6 +111,19 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def report(result: TrainResult, json_path: Optional[Path] = None) -> None:
+    """Print a run's figures and samples; write them as JSON to json_path if given."""
+    print(f"num params: {result.num_params}")
+    print(f"train loss (mean of last {min(100, len(result.losses))} steps): {result.train_loss_last100:.4f}")
+    if result.val_loss is not None:
+        print(f"held-out loss: {result.val_loss:.4f}")
+    print(f"seconds: {result.seconds:.1f}")
+    for i, name in enumerate(result.samples):
+        print(f"sample {i + 1:2d}: {name}")
+    if json_path:
+        json_path.write_text(json.dumps(asdict(result), indent=1), encoding="utf-8")
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(argv)
     tc = replace(TrainConfig(), num_steps=args.steps, seed=args.seed, temperature=args.temperature, num_samples=args.samples)
@@ -124,15 +137,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     except (DataError, RuntimeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    print(f"num params: {result.num_params}")
-    print(f"train loss (mean of last {min(100, len(result.losses))} steps): {result.train_loss_last100:.4f}")
-    if result.val_loss is not None:
-        print(f"held-out loss: {result.val_loss:.4f}")
-    print(f"seconds: {result.seconds:.1f}")
-    for i, name in enumerate(result.samples):
-        print(f"sample {i + 1:2d}: {name}")
-    if args.json:
-        args.json.write_text(json.dumps(asdict(result), indent=1), encoding="utf-8")
+    report(result, args.json)
     if args.save:
         checkpoint.save(args.save, model, tokenizer)
     return 0
