@@ -29,8 +29,9 @@ ATOL = 1e-9  # for outputs and gradients that are (close to) zero
 CHI2_CRITICAL = {1: 15.14, 2: 18.42, 3: 21.11, 4: 23.51, 5: 25.74, 6: 27.86, 7: 29.88}
 NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 MAX_DEPTH = 8
-# backward()'s speed, as the public check measures it: at most SPEED_FACTOR times the time the
-# graph took to build, plus SPEED_FLOOR_S (a correct backward takes 0.5x-1.2x; a `visited` list 20x-60x).
+# backward()'s speed, as the public check measures it: at most SPEED_FACTOR times the CPU time the
+# graph took to build, plus SPEED_FLOOR_S, the fastest of three runs each (a correct backward takes
+# 0.5x-1.2x; a `visited` list 20x-60x).
 SPEED_FACTOR = 10
 SPEED_FLOOR_S = 0.05
 
