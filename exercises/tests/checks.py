@@ -141,18 +141,11 @@ def close(a, b, rtol=KNOWN_RTOL, atol=KNOWN_ATOL) -> bool:
         return False
 
 
-def which_variant(got, variants: dict[str, Callable[[], object]]) -> str | None:
-    """The causes of the wrong variants whose results match got (None if none does). When two
-    mistakes give the same numbers on these inputs, both are named, never just one of them."""
-    causes = []
-    for cause, compute in variants.items():
-        try:
-            want = compute()
-        except (ArithmeticError, ValueError, TypeError):
-            continue
-        if close(got, want, VARIANT_RTOL, 1e-12) and cause not in causes:
-            causes.append(cause)
-    return " -- or: ".join(causes) or None
+def which_variant(got, variants: dict) -> str | None:
+    """The known mistakes whose outputs on this input (computed by the exercise generator from
+    grader/core/variants.py, in fixtures.json) match got; None if none does. When two mistakes
+    give the same numbers on these inputs, both are named, never just one of them."""
+    return " -- or: ".join(cause for cause, want in variants.items() if close(got, want, VARIANT_RTOL, 1e-12)) or None
 
 
 def error_name(e: BaseException) -> str:
@@ -320,92 +313,31 @@ OPS = {
         "symbol": "a + b",
         "call": lambda a, b: a + b,
         "cases": [("2.0 + -3.5", 2.0, -3.5, True), ("0.25 + 1.5", 0.25, 1.5, True), ("Value(2.0) + 3 (a plain number)", 2.0, 3, False)],
-        "forward": {
-            "you multiplied: a + b must add the data": lambda a, b: a * b,
-            "you subtracted: a + b must add the data": lambda a, b: a - b,
-        },
-        "grads": {
-            "d(a + b)/da = 1 and d(a + b)/db = 1: yours look like multiplication's (b, a)": lambda a, b: (b, a),
-            "d(a + b)/da = 1 and d(a + b)/db = 1: yours look like (a, b)": lambda a, b: (a, b),
-            "d(a + b)/da = 1 and d(a + b)/db = 1, not 0: store local_grads=(1, 1)": lambda a, b: (0, 0),
-        },
     },
     "value_mul": {
         "symbol": "a * b",
         "call": lambda a, b: a * b,
         "cases": [("3.0 * -2.0", 3.0, -2.0, True), ("0.5 * 4.0", 0.5, 4.0, True), ("Value(3.0) * 2.5 (a plain number)", 3.0, 2.5, False)],
-        "forward": {
-            "you added: a * b must multiply the data": lambda a, b: a + b,
-        },
-        "grads": {
-            "swapped: d(a * b)/da is b (the other operand) and d(a * b)/db is a, not the other way round": lambda a, b: (a, b),
-            "those are addition's local gradients (1, 1): d(a * b)/da = b, d(a * b)/db = a": lambda a, b: (1, 1),
-            "d(a * b)/db is a, not b: each operand's local gradient is the *other* operand": lambda a, b: (b, b),
-            "d(a * b)/da is b, not a: each operand's local gradient is the *other* operand": lambda a, b: (a, a),
-        },
     },
     "value_pow": {
         "symbol": "a ** k",
         "call": lambda a, k: a**k,
         "cases": [("2.5 ** 3", 2.5, 3, False), ("4.0 ** -0.5", 4.0, -0.5, False), ("1.5 ** -1", 1.5, -1, False), ("3.0 ** 2", 3.0, 2, False)],
-        "forward": {
-            "you multiplied: a ** k is a raised to the power k": lambda a, k: a * k,
-            "swapped base and exponent: a ** k, not k ** a": lambda a, k: k**a,
-        },
-        "grads": {
-            "you kept the exponent: d(a ** k)/da = k * a ** (k - 1), not k * a ** k": lambda a, k: (k * a**k,),
-            "the factor k is missing: d(a ** k)/da = k * a ** (k - 1), not a ** (k - 1)": lambda a, k: (a ** (k - 1),),
-            "exponent k + 1: d(a ** k)/da = k * a ** (k - 1)": lambda a, k: (k * a ** (k + 1),),
-            "factor k - 1: d(a ** k)/da = k * a ** (k - 1), not (k - 1) * a ** (k - 1)": lambda a, k: ((k - 1) * a ** (k - 1),),
-            "that is the forward value a ** k, not its derivative k * a ** (k - 1)": lambda a, k: (a**k,),
-        },
     },
     "value_log": {
         "symbol": "a.log()",
         "call": lambda a, b: a.log(),
         "cases": [("Value(2.0).log()", 2.0, None, False), ("Value(0.25).log()", 0.25, None, False), ("Value(5.0).log()", 5.0, None, False)],
-        "forward": {
-            "base 10: log() is the natural logarithm, math.log(a)": lambda a, b: math.log10(a),
-            "base 2: log() is the natural logarithm, math.log(a)": lambda a, b: math.log2(a),
-            "that is exp, not log": lambda a, b: math.exp(a),
-        },
-        "grads": {
-            "your log() local gradient looks like e ** a: that is exp's; d ln(a)/da = 1 / a": lambda a, b: (math.exp(a),),
-            "your log() local gradient is a itself; d ln(a)/da = 1 / a": lambda a, b: (a,),
-            "your log() local gradient is ln(a), the forward value; d ln(a)/da = 1 / a": lambda a, b: (math.log(a),),
-            "your log() local gradient is -1 / a ** 2 (the derivative of 1/a); d ln(a)/da = 1 / a": lambda a, b: (-1 / a**2,),
-            "your log() local gradient is -1 / a: wrong sign, d ln(a)/da = 1 / a": lambda a, b: (-1 / a,),
-        },
     },
     "value_exp": {
         "symbol": "a.exp()",
         "call": lambda a, b: a.exp(),
         "cases": [("Value(1.0).exp()", 1.0, None, False), ("Value(-0.5).exp()", -0.5, None, False), ("Value(2.0).exp()", 2.0, None, False)],
-        "forward": {
-            "that is log, not exp: e ** a is math.exp(a)": lambda a, b: math.log(a),
-        },
-        "grads": {
-            "your exp() local gradient looks like 1/x: that is log's; d e^a/da = e ** a": lambda a, b: (1 / a,),
-            "your exp() local gradient is a itself; d e^a/da = e ** a, the output": lambda a, b: (a,),
-            "your exp() local gradient is 1; d e^a/da = e ** a, the output": lambda a, b: (1,),
-            "your exp() local gradient is a * e ** (a - 1) (the power rule does not apply to e ** a); it is e ** a": lambda a, b: (a * math.exp(a - 1),),
-        },
     },
     "value_relu": {
         "symbol": "a.relu()",
         "call": lambda a, b: a.relu(),
         "cases": [("Value(1.5).relu()", 1.5, None, False), ("Value(-2.0).relu()", -2.0, None, False), ("Value(0.0).relu()", 0.0, None, False), ("Value(3.0).relu()", 3.0, None, False)],
-        "forward": {
-            "negative inputs must give 0: relu is max(0, a)": lambda a, b: a,
-            "that is min(0, a); relu is max(0, a)": lambda a, b: min(0, a),
-            "that is abs(a); relu is max(0, a): negative inputs give 0": lambda a, b: abs(a),
-        },
-        "grads": {
-            "at a == 0 the local gradient is 0: use 1 only where a > 0 (strictly)": lambda a, b: (float(a >= 0),),
-            "relu's local gradient is 1 where a > 0 and 0 where a <= 0 (yours is 1 everywhere)": lambda a, b: (1,),
-            "relu's local gradient is 1 (not a) where a > 0": lambda a, b: (max(0, a),),
-            "relu's local gradient is 1 (not a) where a > 0, and 0 where a <= 0": lambda a, b: (a,),
-        },
     },
 }
 
@@ -453,17 +385,17 @@ def _op_case(mg, task: str, case):
     return out.data, grads, A, B
 
 
-def _op_causes(variants: dict, observed: list) -> str | None:
-    """The wrong formulas (cause -> f(a, b)) that give every observed answer [(got, a, b)]: one
-    case can fit a formula by coincidence (at a = 1, 1 / a = a), all of them together cannot."""
-    causes = []
-    for cause, f in variants.items():
-        try:
-            fits = all(close(got, list(f(a, b))[: len(got)] if isinstance(got, list) else f(a, b), VARIANT_RTOL, 1e-12) for got, a, b in observed)
-        except (ArithmeticError, ValueError, TypeError):
-            fits = False
-        if fits and observed:
-            causes.append(cause)
+def _op_causes(fx, part: str, observed: list) -> str | None:
+    """The known mistakes (part "forward" or "grads" of the case's variants in fixtures.json)
+    that give every observed answer [(got, case label)]: one case can fit a wrong formula by
+    coincidence (at a = 1, 1 / a = a), all of them together cannot."""
+    if not observed:
+        return None
+    tables = [fx["variants"][label][part] for _, label in observed]
+    causes = [
+        c for c in tables[0]
+        if all(c in t and close(got, t[c][: len(got)] if isinstance(got, list) else t[c], VARIANT_RTOL, 1e-12) for (got, _), t in zip(observed, tables))
+    ]
     return " -- or: ".join(causes) or None
 
 
@@ -478,10 +410,10 @@ def _op_known(task: str):
                 failures.append(str(bad))
                 continue
             results.append((case[0], case[1], case[2], data, grads, fx[case[0]]))
-        wrong_data = [(data, a, b) for _, a, b, data, _, want in results if not close(data, want["data"])]
-        wrong_grads = [(grads, a, b) for _, a, b, data, grads, want in results if close(data, want["data"]) and not close(grads, want["local_grads"])]
-        data_cause = _op_causes(spec["forward"], wrong_data) or Generic(f"check the formula in the docstring of {spec['symbol']}")
-        grad_cause = _op_causes(spec["grads"], wrong_grads) or Generic("compare local_grads with the derivative in the docstring")
+        wrong_data = [(data, label) for label, _, _, data, _, want in results if not close(data, want["data"])]
+        wrong_grads = [(grads, label) for label, _, _, data, grads, want in results if close(data, want["data"]) and not close(grads, want["local_grads"])]
+        data_cause = _op_causes(fx, "forward", wrong_data) or Generic(f"check the formula in the docstring of {spec['symbol']}")
+        grad_cause = _op_causes(fx, "grads", wrong_grads) or Generic("compare local_grads with the derivative in the docstring")
         for label, a, b, data, grads, want in results:
             if not close(data, want["data"]):
                 failures.append(message(f"{task}: forward value {spec['symbol']}", label, data, want["data"], data_cause))
@@ -509,7 +441,7 @@ def _op_gradcheck(task: str):
             num = numeric_grad(f, inputs)
             if not close(grads, num, GRAD_RTOL, GRAD_ATOL):
                 wrong.append((label, grads, num, a, b))
-        cause = _op_causes(spec["grads"], [(grads, a, b) for _, grads, _, a, b in wrong])
+        cause = _op_causes(fx, "grads", [(grads, label) for label, grads, _, _, _ in wrong])
         return [
             message(f"{task}: local gradients vs central differences (f(x+h) - f(x-h)) / 2h", label, grads, num, cause or Generic("the local gradient is not the derivative of your forward value"))
             for label, grads, num, _, _ in wrong
@@ -541,91 +473,82 @@ def _grads(nodes, inp="the graph above"):
     return reals([n.grad for n in nodes], "backward: the .grad of the nodes", inp)
 
 
-def _post_order(root, dedupe=True):
-    """The nodes below root, each after its children (with dedupe=False, once per path)."""
-    order, seen = [], set()
-
-    def visit(n):
-        if dedupe and id(n) in seen:
-            return
-        seen.add(id(n))
-        for c in n._children:
-            visit(c)
-        order.append(n)
-
-    visit(root)
-    return order
-
-
-def _simulated_backward(root, nodes, variant, calls=1):
-    """The grads of nodes after `calls` calls of a backward() written with one known mistake,
-    computed on plain floats from the graph's children and local gradients."""
-    topo = _post_order(root, dedupe=variant != "no_visited")
-    if variant == "skip_root":
-        topo = topo[:-1]
-    g = {id(n): 0.0 for n in topo}
-    for _ in range(calls):
-        if variant == "reset":
-            g = dict.fromkeys(g, 0.0)
-        if variant == "root_plus":
-            g[id(root)] += 1.0
-        elif variant not in ("root_after", "root_zero"):
-            g[id(root)] = 1.0
-        for v in topo if variant == "forward" else reversed(topo):
-            for c, lg in zip(v._children, v._local_grads):
-                if variant == "assign":
-                    g[id(c)] = lg * g[id(v)]
-                elif variant == "local_only":
-                    g[id(c)] += lg
-                elif variant == "child_grad":
-                    g[id(c)] += lg * g[id(c)]
-                else:
-                    g[id(c)] += lg * g[id(v)]
-        if variant == "root_after":
-            g[id(root)] = 1.0
-    return [g[id(n)] for n in nodes]
-
-
-BACKWARD_VARIANTS = {
-    "root_zero": "start with self.grad = 1: d(out)/d(out) = 1",
-    "assign": "a node used twice must get both gradient contributions: accumulate with child.grad += ..., never child.grad = ... (that keeps only the last one)",
-    "local_only": "chain rule: add local_grad * node.grad (the node's own grad), not local_grad alone",
-    "child_grad": "multiply by the grad of the node being processed, not the child's own: child.grad += local_grad * node.grad, node the one whose children you walk",
-    "skip_root": "the loop must start at the output itself: walk every node of topological_order(self), the output included",
-    "root_after": "set self.grad = 1 before the loop, not after it: the loop passes the output's grad on, so it must already be 1",
-    "root_plus": "set self.grad = 1 (d(out)/d(out)), not self.grad += 1: a second backward() then seeds 2 and doubles every gradient",
-    "reset": "backward() must add into .grad, never reset it: a second call adds the gradients again (zeroing is the optimizer's job, after each step)",
-    "forward": "you walked the nodes from the leaves up: process them in reverse topological order (the output first, each node only after every node that uses it)",
-    "no_visited": "a node was processed twice: visit each node once (keep a set of visited nodes) in reverse topological order",
-}
-
-
-def _backward_cause(got, root, nodes, calls=1):
+def _backward_cause(got, fx, graph: str) -> str:
     """The known backward() mistakes that give exactly got on this graph ('' if none): when two
     mistakes give the same numbers, both are named."""
-    causes = []
-    for variant, cause in BACKWARD_VARIANTS.items():
-        try:
-            want = _simulated_backward(root, nodes, variant, calls)
-        except (ArithmeticError, RecursionError):
-            continue
-        if close(got, want, VARIANT_RTOL, 1e-12) and cause not in causes:
-            causes.append(cause)
-    return " -- or: ".join(causes)
+    return which_variant(got, fx["variants"][graph]) or ""
+
+
+# The graphs of the backward checks, each built from Value(data, children, local_grads) alone:
+# name -> (build(mg) -> (root, the nodes whose grads are checked), backward() calls). The
+# generator computes each known mistake's grads on them (fixtures.json).
+
+def _chain_graph(mg):
+    x = _node(mg, 0.5)
+    y = _node(mg, 1.5, (x,), (3.0,))
+    z = _node(mg, 3.0, (y,), (2.0,))
+    return z, [z, y, x]
+
+
+def _diamond_graph(mg):
+    a = _node(mg, 2.0)
+    b = _node(mg, 4.0, (a,), (2.0,))
+    c = _node(mg, 6.0, (a,), (3.0,))
+    return _node(mg, 10.0, (b, c), (1.0, 1.0)), [a]
+
+
+def _square_graph(mg):
+    e = _node(mg, 1.5)
+    return _node(mg, 2.25, (e, e), (1.5, 1.5)), [e]  # e * e
+
+
+def _order_graph(mg):
+    x = _node(mg, 1.0)
+    a = _node(mg, 5.0, (x,), (5.0,))
+    b = _node(mg, 10.0, (a,), (2.0,))
+    out = _node(mg, 15.0, (a, b), (1.0, 1.0))
+    return out, [out, b, a, x]
+
+
+def _shared_graph(mg):
+    x = _node(mg, 1.0)
+    s = _node(mg, 2.0, (x,), (2.0,))
+    p = _node(mg, 6.0, (s,), (3.0,))
+    q = _node(mg, 10.0, (s,), (5.0,))
+    return _node(mg, 16.0, (p, q), (1.0, 1.0)), [s, x]
+
+
+def _twice_graph(mg):
+    x, w = _node(mg, 3.0), _node(mg, 2.0)
+    return _node(mg, 6.0, (x, w), (2.0, 3.0)), [x, w]
+
+
+def _known_graph(mg):
+    leaves, out, _ = _backward_graph(mg)
+    return out, leaves
+
+
+BACKWARD_GRAPHS = {
+    "chain": (_chain_graph, 1),
+    "diamond": (_diamond_graph, 1),
+    "square": (_square_graph, 1),
+    "order": (_order_graph, 1),
+    "shared": (_shared_graph, 1),
+    "twice": (_twice_graph, 2),
+    "known": (_known_graph, 1),
+}
 
 
 @check("backward", "chain_rule")
 def backward_chain(mg, fx):
     """x -> y (local 3) -> z (local 2): z.backward() gives z 1, y 2, x 6."""
-    x = _node(mg, 0.5)
-    y = _node(mg, 1.5, (x,), (3.0,))
-    z = _node(mg, 3.0, (y,), (2.0,))
+    z, (_, y, x) = _chain_graph(mg)
     inp = "x = Value(0.5); y = Value(1.5, (x,), (3.0,)); z = Value(3.0, (y,), (2.0,)); z.backward(); [z.grad, y.grad, x.grad]"
     attempt(mg, z.backward, inp, "backward: chain x -> y -> z")
     got = _grads([z, y, x], inp)
     if close(got, [1, 2, 6]):
         return []
-    cause = _backward_cause(got, z, [z, y, x])
+    cause = _backward_cause(got, fx, "chain")
     if cause:
         pass
     elif got[0] != 1:
@@ -643,24 +566,20 @@ def backward_chain(mg, fx):
 def backward_used_twice(mg, fx):
     """A node used by two nodes (and twice by one node) gets every contribution."""
     failures = []
-    a = _node(mg, 2.0)
-    b = _node(mg, 4.0, (a,), (2.0,))
-    c = _node(mg, 6.0, (a,), (3.0,))
-    d = _node(mg, 10.0, (b, c), (1.0, 1.0))
+    d, (a,) = _diamond_graph(mg)
     attempt(mg, d.backward, "d.backward()", "backward: diamond")
     if not close(a.grad, 5.0):
-        cause = _backward_cause([a.grad], d, [a]) or (
+        cause = _backward_cause([a.grad], fx, "diamond") or (
             "a node used twice must get both gradient contributions: accumulate with child.grad += ..., "
             "never child.grad = ... (that keeps only the last one)"
             if close(a.grad, 2.0) or close(a.grad, 3.0)
             else Generic("sum local_grad * node.grad over every path from the output")
         )
         failures.append(message("backward: a node used twice", "b = Value(4, (a,), (2.0,)); c = Value(6, (a,), (3.0,)); d = Value(10, (b, c), (1, 1)); d.backward(); a.grad", a.grad, 5.0, cause))
-    e = _node(mg, 1.5)
-    sq = _node(mg, 2.25, (e, e), (1.5, 1.5))  # e * e
+    sq, (e,) = _square_graph(mg)
     attempt(mg, sq.backward, "sq.backward()", "backward: a * a")
     if not close(e.grad, 3.0):
-        cause = _backward_cause([e.grad], sq, [e]) or (
+        cause = _backward_cause([e.grad], fx, "square") or (
             "a node listed twice among the children (a * a) must get both contributions: child.grad += ..."
             if close(e.grad, 1.5)
             else Generic("add local_grad * node.grad for every (child, local_grad) pair, duplicates included")
@@ -672,17 +591,14 @@ def backward_used_twice(mg, fx):
 @check("backward", "topological_order")
 def backward_order(mg, fx):
     """x -> a -> b, out(a, b): a must receive b's contribution before it passes its grad to x."""
-    x = _node(mg, 1.0)
-    a = _node(mg, 5.0, (x,), (5.0,))
-    b = _node(mg, 10.0, (a,), (2.0,))
-    out = _node(mg, 15.0, (a, b), (1.0, 1.0))
+    out, (_, b, a, x) = _order_graph(mg)
     inp = "x = Value(1); a = Value(5, (x,), (5.0,)); b = Value(10, (a,), (2.0,)); out = Value(15, (a, b), (1, 1)); out.backward(); grads of [out, b, a, x]"
     attempt(mg, out.backward, inp, "backward: ordering")
     got = _grads([out, b, a, x], inp)
     want = [1, 1, 3, 15]
     if close(got, want):
         return []
-    cause = _backward_cause(got, out, [out, b, a, x])
+    cause = _backward_cause(got, fx, "order")
     if cause:
         pass
     elif got[0] != 1:
@@ -697,17 +613,13 @@ def backward_order(mg, fx):
 @check("backward", "shared_subgraph")
 def backward_shared(mg, fx):
     """A shared inner node s, used by p and q: s passes its grad on once, complete."""
-    x = _node(mg, 1.0)
-    s = _node(mg, 2.0, (x,), (2.0,))
-    p = _node(mg, 6.0, (s,), (3.0,))
-    q = _node(mg, 10.0, (s,), (5.0,))
-    out = _node(mg, 16.0, (p, q), (1.0, 1.0))
+    out, (s, x) = _shared_graph(mg)
     inp = "x = Value(1); s = Value(2, (x,), (2.0,)); p = Value(6, (s,), (3.0,)); q = Value(10, (s,), (5.0,)); out = Value(16, (p, q), (1, 1)); grads of [s, x]"
     attempt(mg, out.backward, inp, "backward: shared node")
     got = _grads([s, x], inp)
     if close(got, [8.0, 16.0]):
         return []
-    cause = _backward_cause(got, out, [s, x])
+    cause = _backward_cause(got, fx, "shared")
     if cause:
         pass
     elif close(got[0], 3.0) or close(got[0], 5.0):
@@ -723,14 +635,13 @@ def backward_shared(mg, fx):
 @check("backward", "twice_accumulates")
 def backward_twice(mg, fx):
     """Calling backward() twice adds the leaf gradients twice (the optimizer zeroes them)."""
-    x, w = _node(mg, 3.0), _node(mg, 2.0)
-    out = _node(mg, 6.0, (x, w), (2.0, 3.0))
+    out, (x, w) = _twice_graph(mg)
     attempt(mg, out.backward, "out.backward()", "backward: first call")
     attempt(mg, out.backward, "out.backward()", "backward: second call")
     got = _grads([x, w], "out = Value(6, (x, w), (2.0, 3.0)); out.backward(); out.backward(); [x.grad, w.grad]")
     if close(got, [4.0, 6.0]):
         return []
-    cause = _backward_cause(got, out, [x, w], calls=2) or (
+    cause = _backward_cause(got, fx, "twice") or (
         "backward() must add into .grad, never reset it: a second call adds the gradients again "
         "(zeroing is the optimizer's job, after each step)"
         if close(got, [2.0, 3.0])
@@ -773,7 +684,7 @@ def backward_known(mg, fx):
     got = _grads(leaves, inp)
     if close(got, fx["leaf_grads"]):
         return []
-    return [message("backward: leaf gradients", inp, got, fx["leaf_grads"], _backward_cause(got, out, leaves) or Generic("child.grad += local_grad * node.grad, " + ORDER_CAUSE))]
+    return [message("backward: leaf gradients", inp, got, fx["leaf_grads"], _backward_cause(got, fx, "known") or Generic("child.grad += local_grad * node.grad, " + ORDER_CAUSE))]
 
 
 # A correct backward() visits each node once: it takes about as long as building the graph
@@ -862,6 +773,13 @@ LINEAR_X = [0.5, -1.0, 2.0]
 LINEAR_W = [[0.1, -0.2, 0.3], [1.5, 0.25, -0.75]]
 SOFTMAX_CASES = [[1.0, 2.0, 3.0], [0.0, 0.0], [-1.5, 0.25, 4.0, 0.0], [0.3]]
 RMSNORM_CASES = [[1.0, 2.0, 3.0, 4.0], [0.001, -0.002, 0.003], [0.5, -0.5], [3.0, -4.0, 12.0, 0.0]]
+SOFTMAX_SUM_CASE = [0.3, -1.2, 2.5, 0.0, 1.1]
+RMSNORM_UNIT_CASE = [3.0, -4.0, 12.0, 0.5]
+
+
+def case_key(xs) -> str:
+    """The key of an input list among a check's variants in fixtures.json."""
+    return json.dumps(xs)
 
 
 def _linear(mg, x, w):
@@ -882,13 +800,7 @@ def linear_known(mg, fx):
     if len(got) != len(want):
         cause = f"one output per row of w (nout = {len(LINEAR_W)}), got {len(got)}: sum over each row w[o], not each column"
     else:
-        cause = which_variant(
-            got,
-            {
-                "you used the columns of w (the transpose): out[o] sums w[o][i] * x[i] along row o": lambda: [sum(LINEAR_W[i][o] * LINEAR_X[i] for i in range(2)) for o in range(2)],
-                "some products are missing: sum w[o][i] * x[i] over every i": lambda: [sum(w * x for w, x in zip(row[1:], LINEAR_X[1:])) for row in LINEAR_W],
-            },
-        ) or Generic("out[o] = sum_i w[o][i] * x[i]: multiply elementwise along the row, then add")
+        cause = which_variant(got, fx["variants"]) or Generic("out[o] = sum_i w[o][i] * x[i]: multiply elementwise along the row, then add")
     return [message("linear: forward", inp, got, want, cause)]
 
 
@@ -959,17 +871,6 @@ def _softmax(mg, xs):
     return datas(mg, out, "softmax: the result", inp), inp
 
 
-def _softmax_variants(xs):
-    m = max(xs)
-    e = [math.exp(x - m) for x in xs]
-    return {
-        "you did not normalise: divide each exp by the sum of all of them (dividing by the largest exp changes nothing, it is exp(0) = 1)": lambda: e,
-        "you normalised the raw logits: apply exp() first, then divide by the sum": lambda: [x / sum(xs) for x in xs],
-        "you subtracted the max but forgot exp(): probs_i = exp(x_i - max) / sum_j exp(x_j - max)": lambda: [(x - m) / sum(v - m for v in xs) for x in xs],
-        "you added the max instead of subtracting it": lambda: [math.exp(x + m) / sum(math.exp(v + m) for v in xs) for x in xs],
-    }
-
-
 @check("softmax", "known_answers")
 def softmax_known(mg, fx):
     """softmax of a few logit lists, against the reference."""
@@ -977,7 +878,7 @@ def softmax_known(mg, fx):
     for xs, want in zip(SOFTMAX_CASES, fx["out"]):
         got, inp = _softmax(mg, xs)
         if not close(got, want):
-            cause = which_variant(got, _softmax_variants(xs)) or Generic("probs_i = exp(x_i - max(x)) / sum_j exp(x_j - max(x))")
+            cause = which_variant(got, fx["variants"][case_key(xs)]) or Generic("probs_i = exp(x_i - max(x)) / sum_j exp(x_j - max(x))")
             failures.append(message("softmax: forward", inp, got, want, cause))
     return failures
 
@@ -985,11 +886,11 @@ def softmax_known(mg, fx):
 @check("softmax", "sums_to_one")
 def softmax_sums_to_one(mg, fx):
     """The probabilities are positive and sum to 1."""
-    xs = [0.3, -1.2, 2.5, 0.0, 1.1]
+    xs = SOFTMAX_SUM_CASE
     got, inp = _softmax(mg, xs)
     if close(sum(got), 1.0, 1e-12, 1e-12) and all(p > 0 for p in got):
         return []
-    cause = which_variant(got, _softmax_variants(xs)) or Generic("divide each exp(x_i - max) by the sum over all j of exp(x_j - max)")
+    cause = which_variant(got, fx["variants"][case_key(xs)]) or Generic("divide each exp(x_i - max) by the sum over all j of exp(x_j - max)")
     return [message("softmax: probabilities must be positive and sum to 1", inp, f"{fmt(got)} (sum {sum(got):.10g})", "positive, sum 1", cause)]
 
 
@@ -1036,20 +937,6 @@ def _rmsnorm(mg, xs):
     return datas(mg, out, "rmsnorm: the result", inp), inp
 
 
-def _rmsnorm_variants(xs):
-    ms = sum(x * x for x in xs) / len(xs)
-    return {
-        "epsilon outside the square root: the scale is (mean(x ** 2) + 1e-5) ** -0.5, eps added before the root": lambda: [x * (ms**-0.5 + 1e-5) for x in xs],
-        "epsilon added after the square root: the scale is (mean(x ** 2) + 1e-5) ** -0.5, eps added before the root": lambda: [x / (ms**0.5 + 1e-5) for x in xs],
-        "missing square root: the scale is (mean(x ** 2) + 1e-5) ** -0.5, not ** -1": lambda: [x * (ms + 1e-5) ** -1 for x in xs],
-        "you multiplied by the rms: the scale is (mean(x ** 2) + 1e-5) ** -0.5 (a negative power)": lambda: [x * (ms + 1e-5) ** 0.5 for x in xs],
-        "you summed the squares: use their mean, sum(x_i ** 2) / len(x)": lambda: [x * (sum(v * v for v in xs) + 1e-5) ** -0.5 for x in xs],
-        "no epsilon: add 1e-5 to the mean square before the power (it keeps a zero vector finite)": lambda: [x * ms**-0.5 for x in xs],
-        "the mean divides by len(x), not len(x) - 1": lambda: [x * (sum(v * v for v in xs) / (len(xs) - 1) + 1e-5) ** -0.5 for x in xs],
-        "you squared the mean instead of taking the mean of the squares: mean(x ** 2), not mean(x) ** 2": lambda: [x * ((sum(xs) / len(xs)) ** 2 + 1e-5) ** -0.5 for x in xs],
-    }
-
-
 @check("rmsnorm", "known_answers")
 def rmsnorm_known(mg, fx):
     """rmsnorm of a few vectors (one tiny, where epsilon matters), against the reference."""
@@ -1057,7 +944,7 @@ def rmsnorm_known(mg, fx):
     for xs, want in zip(RMSNORM_CASES, fx["out"]):
         got, inp = _rmsnorm(mg, xs)
         if not close(got, want):
-            cause = which_variant(got, _rmsnorm_variants(xs)) or Generic("out_i = x_i * (mean_j(x_j ** 2) + 1e-5) ** -0.5")
+            cause = which_variant(got, fx["variants"][case_key(xs)]) or Generic("out_i = x_i * (mean_j(x_j ** 2) + 1e-5) ** -0.5")
             failures.append(message("rmsnorm: forward", inp, got, want, cause))
     return failures
 
@@ -1065,13 +952,13 @@ def rmsnorm_known(mg, fx):
 @check("rmsnorm", "unit_mean_square")
 def rmsnorm_unit(mg, fx):
     """The output's mean square is 1 (up to the 1e-5 epsilon)."""
-    xs = [3.0, -4.0, 12.0, 0.5]
+    xs = RMSNORM_UNIT_CASE
     got, inp = _rmsnorm(mg, xs)
     ms_out = sum(g * g for g in got) / len(got) if got else float("nan")
     # eps = 1e-5 against a mean square of ~42.6 moves the output's mean square by ~2.3e-7
     if close(ms_out, 1.0, 1e-6, 0):
         return []
-    cause = which_variant(got, _rmsnorm_variants(xs)) or Generic("divide x by its root mean square: x_i * (mean(x ** 2) + 1e-5) ** -0.5")
+    cause = which_variant(got, fx["variants"][case_key(xs)]) or Generic("divide x by its root mean square: x_i * (mean(x ** 2) + 1e-5) ** -0.5")
     return [message("rmsnorm: mean(out ** 2) must be 1", inp, f"{fmt(got)} (mean square {ms_out:.10g})", "mean square 1.0", cause)]
 
 
@@ -1175,9 +1062,7 @@ def attention_known(mg, fx):
             continue
         n_embd, n_head = len(case[1]), case[0]
         hd = n_embd // n_head
-        # the wrong variants' outputs on this case, computed by the generator (fixtures.json):
-        # the formulas stay out of what students receive
-        variant = which_variant(got, {cause: (lambda out=out: out) for cause, out in fx["variants"][label].items()})
+        variant = which_variant(got, fx["variants"][label])
         if variant:
             cause = variant
         elif len(got) != n_embd:
@@ -1261,57 +1146,6 @@ ADAM_LR = 0.01
 FIRST_STEP_RTOL = 1e-4
 
 
-def _adam_float(variant=None, steps=len(ADAM_GRADS)):
-    """The parameters after each step, on plain floats, with one of the known mistakes."""
-    b1, b2, eps, lr = 0.85, 0.99, 1e-8, ADAM_LR
-    if variant == "swap":
-        b1, b2 = b2, b1
-    p, m, v, traj = list(ADAM_P), [0.0] * 3, [0.0] * 3, []
-    for step, grads in enumerate(ADAM_GRADS[:steps]):
-        lr_t = {
-            "nodecay": lr,
-            "decay+1": lr * (1 - (step + 1) / ADAM_NUM_STEPS),
-            "decay_inverted": lr * step / ADAM_NUM_STEPS,
-        }.get(variant, lr * (1 - step / ADAM_NUM_STEPS))
-        if variant == "state":
-            m, v = [0.0] * 3, [0.0] * 3
-        for i in range(3):
-            g = {"data": p[i], "zero_first": 0.0}.get(variant, grads[i])
-            m[i] = b1 * m[i] + (1 - b1) * g
-            v[i] = b2 * v[i] + (1 - b2) * (abs(g) if variant == "abs" else g**2)
-            if variant == "nobias":
-                mh, vh = m[i], v[i]
-            elif variant == "nobias_v":
-                mh, vh = m[i] / (1 - b1 ** (step + 1)), v[i]
-            elif variant == "m_hat_beta2":
-                mh, vh = m[i] / (1 - b2 ** (step + 1)), v[i] / (1 - b2 ** (step + 1))
-            else:
-                mh, vh = m[i] / (1 - b1 ** (step + 1)), v[i] / (1 - b2 ** (step + 1))
-            denom = {"eps_inside": (vh + eps) ** 0.5, "nosqrt": vh + eps, "noeps": vh**0.5}.get(variant, vh**0.5 + eps)
-            p[i] += (1 if variant == "plus" else -1) * lr_t * mh / denom
-        traj.append(list(p))
-    return traj
-
-
-ADAM_VARIANTS = {
-    "no bias correction: divide m by (1 - beta1 ** (step + 1)) and v by (1 - beta2 ** (step + 1))": "nobias",
-    "v is not bias-corrected: v_hat = v / (1 - beta2 ** (step + 1)), as m_hat = m / (1 - beta1 ** (step + 1))": "nobias_v",
-    "m_hat is corrected with beta1, not beta2: m_hat = m / (1 - beta1 ** (step + 1))": "m_hat_beta2",
-    "beta1 and beta2 swapped: m uses beta1 = 0.85, v uses beta2 = 0.99": "swap",
-    "no lr decay: lr_t = learning_rate * (1 - step / num_steps)": "nodecay",
-    "the lr decay is one step ahead: step is 0-based, lr_t = learning_rate * (1 - step / num_steps)": "decay+1",
-    "the lr grows instead of decaying: lr_t = learning_rate * (1 - step / num_steps), not learning_rate * step / num_steps": "decay_inverted",
-    "wrong sign: step against the gradient, p.data -= lr_t * m_hat / (v_hat ** 0.5 + eps)": "plus",
-    "eps inside the square root: divide by (v_hat ** 0.5 + eps), eps added after the root": "eps_inside",
-    "no square root: divide by v_hat ** 0.5 + eps, the root of the second moment": "nosqrt",
-    "eps is missing: divide by (v_hat ** 0.5 + eps)": "noeps",
-    "you used p.data where the gradient belongs: m and v average p.grad": "data",
-    "m and v must be kept between steps (self.m[i], self.v[i]): yours start from 0 at every step": "state",
-    "you zeroed the grads before using them: m and v read p.grad first, then p.grad = 0 after the update": "zero_first",
-    "v averages the squared gradient, g ** 2, not |g|": "abs",
-}
-
-
 def _adam_run(mg, steps, grads=ADAM_GRADS):
     params = Vs(mg, ADAM_P)
     opt = attempt(mg, lambda: mg.adam.Adam(params, learning_rate=ADAM_LR), "Adam(params, learning_rate=0.01)", "Adam: constructor")
@@ -1341,7 +1175,7 @@ def adam_first_step(mg, fx):
     if close(moved, want, FIRST_STEP_RTOL, 0):
         return []
     inp = f"params {fmt(ADAM_P)}, grads {fmt(ADAM_GRADS[0])}, Adam(lr=0.01).step(0, num_steps={ADAM_NUM_STEPS}); the change of each parameter"
-    variant = which_variant(moved, {c: (lambda v=v: [a - b for a, b in zip(_adam_float(v, 1)[0], ADAM_P)]) for c, v in ADAM_VARIANTS.items()})
+    variant = which_variant(moved, {c: [a - b for a, b in zip(traj[0], ADAM_P)] for c, traj in fx["variants"].items()})
     if all(m == 0 for m in moved):
         cause = "the parameters did not move: update p.data (if you do, p.grad was zeroed before m and v used it, or lr_t is 0 at step 0)"
     elif variant:
@@ -1374,7 +1208,7 @@ def adam_known(mg, fx):
     traj, _ = _adam_run(mg, 3)
     if close(traj, fx["trajectory"]):
         return []
-    cause = which_variant(traj, {c: (lambda v=v: _adam_float(v)) for c, v in ADAM_VARIANTS.items()})
+    cause = which_variant(traj, fx["variants"])
     inp = f"params {fmt(ADAM_P)}, grads per step {fmt(ADAM_GRADS)}, Adam(lr=0.01).step(s, {ADAM_NUM_STEPS}) for s = 0, 1, 2; params after each step"
     return [message("Adam: three steps", inp, traj, fx["trajectory"], cause or Generic("follow the docstring: lr_t, then m, v, m_hat, v_hat and the update, per parameter"))]
 
@@ -1435,11 +1269,7 @@ def sampling_known(mg, fx):
     got = [_sample(mg, model, rng, 0.8, inp) for _ in range(5)]
     if got == fx["samples"]:
         return []
-    cause = which_variant_exact(got, {
-        "you dropped the last token of every name: return every token drawn before BOS (out[:-1] or range(len(out) - 1) loses one)": [w[:-1] for w in fx["samples"]],
-        "every name starts with BOS: feed BOS to the model first, but do not put it in the name": [[BOS] + w for w in fx["samples"]],
-        "BOS ends up in the name: break before appending it": [w + [BOS] if len(w) < BLOCK else w for w in fx["samples"]],
-    }) or Generic(
+    cause = which_variant_exact(got, fx["variants"]) or Generic(
         "draw exactly as the docstring says, rng.choices(range(vocab_size), weights=[p.data for p in probs])[0], "
         "from softmax([logit / temperature ...]): the same seed then gives the same names"
     )

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from grader.paths import EXERCISES, PUBLIC_TESTS, REPO as ROOT, SOLUTIONS
 from grader import markers
-from grader.authoring import variants
+from grader.core import variants
 from grader.markers import MarkerError, replace_regions
 from grader.tasks import TASKS, Task
 
@@ -118,9 +118,49 @@ def fixtures_text() -> str:
     checks = _load_checks()
     with _reference_package() as reference:
         fixtures = checks.compute_fixtures(reference)
-    fixtures["attention"]["variants"] = variants.attention_fixtures(checks.ATTN_CASES)
+        add_variants(fixtures, checks, reference)
     fixtures["_generated"] = generated_from("solutions/microgpt and exercises/tests/checks.py")  # JSON has no comments
     return json.dumps(fixtures, indent=1, sort_keys=True) + "\n"
+
+
+def add_variants(fixtures: dict, checks, reference) -> None:
+    """Each check's known mistakes (grader/core/variants.py) and their outputs on its inputs,
+    under "variants": the public checks name the one a student's answer matches."""
+    for t, spec in checks.OPS.items():
+        fixtures[t]["variants"] = {label: variants.op_variants(t, a, b) for label, a, b, _ in spec["cases"]}
+    fixtures["linear"]["variants"] = variants.linear_variants(checks.LINEAR_X, checks.LINEAR_W)
+    for t, compute, cases in (
+        ("softmax", variants.softmax_variants, checks.SOFTMAX_CASES + [checks.SOFTMAX_SUM_CASE]),
+        ("rmsnorm", variants.rmsnorm_variants, checks.RMSNORM_CASES + [checks.RMSNORM_UNIT_CASE]),
+    ):
+        fixtures[t]["variants"] = {checks.case_key(xs): compute(xs) for xs in cases}
+    fixtures["attention"]["variants"] = {label: variants.attention_variants(*case) for label, case in checks.ATTN_CASES.items()}
+    adam = reference.adam.Adam([], learning_rate=checks.ADAM_LR)  # the reference's betas and eps
+    fixtures["adam"]["variants"] = variants.adam_variants(
+        checks.ADAM_P, checks.ADAM_GRADS, adam.learning_rate, adam.beta1, adam.beta2, adam.eps, checks.ADAM_NUM_STEPS
+    )
+    fixtures["backward"]["variants"] = {}
+    for name, (build, calls) in checks.BACKWARD_GRAPHS.items():
+        nodes, watched = _indexed(*build(reference))
+        fixtures["backward"]["variants"][name] = variants.backward_variants(nodes, watched, calls)
+    fixtures["sampling"]["variants"] = variants.sampling_variants(fixtures["sampling"]["samples"], checks.BOS, checks.BLOCK)
+
+
+def _indexed(root, watched):
+    """A graph of Values as nodes [(children indices, local grads)], each after its children and
+    the root last, and the indices of the watched nodes."""
+    order, index = [], {}
+
+    def visit(n):  # the checks' graphs are a few nodes deep
+        if id(n) not in index:
+            for c in n._children:
+                visit(c)
+            index[id(n)] = len(order)
+            order.append(n)
+
+    visit(root)
+    nodes = [(tuple(index[id(c)] for c in n._children), tuple(n._local_grads)) for n in order]
+    return nodes, [index[id(n)] for n in watched]
 
 
 # Another platform's libm may round exp() or log() differently in the last place; a real

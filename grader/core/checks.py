@@ -16,6 +16,7 @@ import random
 from dataclasses import dataclass
 
 from ..child import probes
+from . import variants
 from .reference import reference
 from .results import ERROR, FAILED, PARTIAL, PASSED, CheckDetail, CheckResult
 from ..tasks import task as task_info
@@ -28,6 +29,10 @@ ATOL = 1e-9  # for outputs and gradients that are (close to) zero
 # sampler that draws differently from the reference fails it once in 10,000 runs.
 CHI2_CRITICAL = {1: 15.14, 2: 18.42, 3: 21.11, 4: 23.51, 5: 25.74, 6: 27.86, 7: 29.88}
 NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+# A wrong answer is put down to a known mistake (grader/core/variants.py) when it matches that
+# variant's output this closely, as in the public checks.
+VARIANT_RTOL = 1e-6
+VARIANT_ATOL = 1e-12
 MAX_DEPTH = 8
 # backward()'s speed, as the public check measures it: at most SPEED_FACTOR times the CPU time the
 # graph took to build, plus SPEED_FLOOR_S, the fastest of three runs each (a correct backward takes
@@ -410,12 +415,16 @@ def evaluate_task(task_id: str, points: float, inputs: dict, expected: dict, raw
             exp_cases = expected[check.name]
             if type(got_cases) is not list or len(got_cases) != len(exp_cases):
                 raise ProtocolError(f"check {check.name!r}: expected {len(exp_cases)} cases")
+            failures = [
+                (text, diagnose(task_id, check.name, raw, inputs, got, exp))
+                for got, exp, case_input, raw in zip(got_cases, exp_cases, _case_inputs(task_id, check.name, inputs), _raw_cases(task_id, check.name, inputs))
+                for text in [compare_case(check, got, exp, case_input)] if text
+            ]
             message = ""
-            for got, exp, case_input in zip(got_cases, exp_cases, _case_inputs(task_id, check.name, inputs)):
-                message = compare_case(check, got, exp, case_input)
-                if message:
-                    break
-            details.append(CheckDetail(check.name, check.description, not message, message + (f"\nhint: {check.hint}" if message and check.hint else "")))
+            if failures:
+                causes = common_causes([c for _, c in failures])
+                message = failures[0][0] + (f"\nlikely cause: {' -- or: '.join(causes)}" if causes else (f"\nhint: {check.hint}" if check.hint else ""))
+            details.append(CheckDetail(check.name, check.description, not message, message))
     except ProtocolError as e:
         return CheckResult(task_id, 0.0, points, ERROR, f"the checks' result could not be accepted: {e}")
     total = sum(c.weight for c in checks)
@@ -427,14 +436,105 @@ def evaluate_task(task_id: str, points: float, inputs: dict, expected: dict, raw
     return CheckResult(task_id, score, points, status, message, details=details)
 
 
-def _case_inputs(task_id: str, check_name: str, inputs: dict) -> list:
-    """The input of each case of a check, to name it in a message."""
+def _raw_cases(task_id: str, check_name: str, inputs: dict) -> list:
+    """The input of each case of a check, as the probe received it."""
     if task_id == "sampling":
         return inputs[check_name]["cases"]
-    if task_id == "backward":
-        if check_name == "speed":
-            return inputs["speed"]
+    return inputs[check_name if check_name in inputs else next(iter(inputs))]
+
+
+def _case_inputs(task_id: str, check_name: str, inputs: dict) -> list:
+    """The input of each case of a check, to name it in a message."""
+    cases = _raw_cases(task_id, check_name, inputs)
+    if task_id == "backward" and check_name != "speed":
         return [{"leaves": p["leaves"], "ops": f"{len(p['ops'])} operations", **({"backward() calls": p["calls"]} if "calls" in p else {})}
-                for p in inputs[check_name]]
-    key = check_name if check_name in inputs else next(iter(inputs))
-    return inputs[key]
+                for p in cases]
+    return cases
+
+
+# ----- diagnoses: the known mistakes of grader/core/variants.py on this run's inputs ---------
+
+def diagnose(task_id: str, check_name: str, case, inputs: dict, got, expected) -> list[str]:
+    """The known mistakes whose output on this case is what the child reported (none: []); when
+    two give the same numbers, both are named. Never raises on what a child sent."""
+    try:
+        candidates = _variant_outputs(task_id, check_name, case, inputs, expected)
+        if task_id == "sampling":
+            return [c for c, want in candidates.items() if got == want]
+        g = _leaves(got)
+    except (ProtocolError, ArithmeticError, ValueError, TypeError, IndexError, KeyError):
+        return []
+    return [c for c, want in candidates.items() if _matches(g, _leaves(want))]
+
+
+def common_causes(per_case: list) -> list[str]:
+    """The causes that fit every failing case: one case can fit a mistake by coincidence (an
+    empty name is both 'BOS first' and 'BOS last'), all of them together rarely do."""
+    return [c for c in per_case[0] if all(c in other for other in per_case[1:])] if per_case else []
+
+
+def _matches(got: list, want: list) -> bool:
+    return len(got) == len(want) and all(
+        math.isfinite(a) and math.isclose(a, b, rel_tol=VARIANT_RTOL, abs_tol=VARIANT_ATOL) for a, b in zip(got, want)
+    )
+
+
+def _variant_outputs(task_id, check_name, case, inputs, expected) -> dict:
+    """{cause: the output the probe would report} of each known mistake on this case."""
+    if task_id in variants.OPS and check_name in ("forward", "gradient"):
+        a, b = (case[0], case[1]) if type(case) is list else (case, None)
+        found = variants.op_variants(task_id, a, b)
+        if check_name == "forward":
+            return {c: [d] for c, d in found["forward"].items()}
+        return {c: g[: len(expected)] for c, g in found["grads"].items()}
+    if check_name == "forward" and task_id in ("linear", "softmax", "rmsnorm", "attention"):
+        if task_id == "linear":
+            return variants.linear_variants(case[0], case[1])
+        if task_id == "attention":
+            q, k, v, keys, values, n_head, _ = case
+            return variants.attention_variants(n_head, q, k, v, keys, values)
+        return (variants.softmax_variants if task_id == "softmax" else variants.rmsnorm_variants)(case[0])
+    if task_id == "adam" and check_name in ("first_step", "later_steps"):
+        start, grads, (lr, beta1, beta2, eps), num_steps = case
+        found = variants.adam_variants(start, grads, lr, beta1, beta2, eps, num_steps)
+        if check_name == "first_step":
+            return {c: traj[0] for c, traj in found.items()}
+        return {c: [x for p in traj[1:] for x in p] for c, traj in found.items()}
+    if task_id == "backward" and check_name in ("small", "random"):
+        nodes, n_leaves = _graph_nodes(case)
+        watched = [len(nodes) - 1] + list(range(n_leaves))
+        return variants.backward_variants(nodes, watched, case.get("calls", 1))
+    if task_id == "sampling" and check_name in ("exact", "block_size"):
+        spec = inputs[check_name]["model"]
+        found = variants.sampling_variants([expected], spec["bos"], spec["config"]["block_size"])
+        return {c: names[0] for c, names in found.items()}
+    return {}
+
+
+def _graph_nodes(program: dict):
+    """A probe's graph program (see probes.build_graph) as nodes [(children, local grads)], the
+    root last, computed on floats as the reference Value ops would."""
+    data = list(program["leaves"])
+    nodes = [((), ()) for _ in data]
+    for op, i, j in program["ops"]:
+        if op == "add":
+            nodes.append(((i, j), (1.0, 1.0)))
+            data.append(data[i] + data[j])
+        elif op == "mul":
+            nodes.append(((i, j), (data[j], data[i])))
+            data.append(data[i] * data[j])
+        elif op == "mulc":
+            nodes.append(((i,), (j,)))
+            data.append(data[i] * j)
+        elif op == "addc":
+            nodes.append(((i,), (1.0,)))
+            data.append(data[i] + j)
+        elif op == "relu":
+            nodes.append(((i,), (float(data[i] > 0),)))
+            data.append(max(0.0, data[i]))
+        elif op == "exp":
+            nodes.append(((i,), (math.exp(data[i]),)))
+            data.append(math.exp(data[i]))
+        else:
+            raise ValueError("unknown op " + op)
+    return nodes, len(program["leaves"])

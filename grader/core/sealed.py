@@ -6,7 +6,7 @@ lines of the student's own file read by the grader.
 
 What such a child can choose, and so all it can carry out about the reference, is: per check,
 pass or fail; for a failed check, which case failed first, and whether it returned wrong
-numbers or raised one of EXCEPTIONS, at one of the first MAX_LINES lines of a graded function
+numbers (matching one of the known mistakes of grader/core/variants.py, named, or none) or raised one of EXCEPTIONS, at one of the first MAX_LINES lines of a graded function
 of the student's file or elsewhere; or, instead, one of the few ways of giving no result
 (OUTCOMES). Nothing it prints, raises, returns as text or spends as time is kept.
 """
@@ -116,17 +116,20 @@ def evaluate(task_id: str, points: float, inputs: dict, expected: dict, raw: byt
             if detail.passed:
                 detail.message = ""
                 continue
-            cases = zip(outputs[check.name], expected[check.name], checks._case_inputs(task_id, check.name, inputs))
-            detail.message = "failed"
-            for got, exp, case_input in cases:
+            cases = zip(outputs[check.name], expected[check.name], checks._case_inputs(task_id, check.name, inputs),
+                        checks._raw_cases(task_id, check.name, inputs))
+            detail.message, wrong = "", []
+            for got, exp, case_input, raw_case in cases:
                 if checks.compare_case(check, got, exp, case_input):
-                    if isinstance(got, dict):
-                        what = describe_error(got.get("error"), source, filename, shown)
-                    else:
-                        what = f"your output is not the expected {checks._short(exp)}"
-                    detail.message = f"input {checks._short(case_input)}: {what}"
-                    break
-            if check.hint:
+                    if not isinstance(got, dict):
+                        wrong.append(checks.diagnose(task_id, check.name, raw_case, inputs, got, exp))
+                    if not detail.message:
+                        what = describe_error(got.get("error"), source, filename, shown) if isinstance(got, dict) else f"your output is not the expected {checks._short(exp)}"
+                        detail.message = f"input {checks._short(case_input)}: {what}"
+            causes = checks.common_causes(wrong)
+            if len(causes) == 1:  # named only when the numbers single it out: one choice of a few
+                detail.message += f"\nlikely cause: {causes[0]}"
+            elif check.hint:
                 detail.message += f"\nhint: {check.hint}"
     except (checks.ProtocolError, ValueError, TypeError, KeyError, RecursionError, AttributeError):
         result.details = []
@@ -148,10 +151,14 @@ def leak_bound_bits(seed: int = 1) -> float:
     total = 0.0
     for t in TASKS:
         inputs = checks.make_inputs(t.id, seed)
-        per_case = 1 + (len(EXCEPTIONS) + 1) * (MAX_LINES * len(t.functions) + 2)  # wrong output, or a type at a line
+        expected = checks.expected_outputs(t.id, inputs)
+        raised = (len(EXCEPTIONS) + 1) * (MAX_LINES * len(t.functions) + 2)  # a type at a line
         outcomes = 1
         for c in checks.CHECKS[t.id]:
-            outcomes *= 1 + len(checks._case_inputs(t.id, c.name, inputs)) * per_case
+            cases = list(zip(checks._raw_cases(t.id, c.name, inputs), expected[c.name]))
+            named = set().union(*(checks._variant_outputs(t.id, c.name, raw, inputs, exp) for raw, exp in cases))
+            # the first failing case and how (wrong numbers, or a raise), times the mistake named (or none)
+            outcomes *= 1 + len(cases) * (1 + raised) * (1 + len(named))
         load_error = (len(EXCEPTIONS) + 1) * (MAX_LINES * len(t.functions) + 2)
         outcomes += load_error + len(OUTCOMES) + 2 + 16  # not accepted, too large, the guard's exception type
         total += math.log2(outcomes)

@@ -1,0 +1,328 @@
+"""The plausible wrong variants of each formula a task asks for, and the mistake each one names:
+written once, trusted, and run in two places.
+
+- The exercise generator computes their outputs on the public checks' fixed inputs and writes
+  them into exercises/tests/fixtures.json ("variants"): a public check matches a student's wrong
+  answer against those numbers. The formulas (the right one among them, which the simulations
+  start from) never ship to students.
+- The grader computes them on a run's fresh inputs (grader/core/checks.py), so a hidden check's
+  feedback names the same mistake as its public twin.
+
+Every function takes plain numbers and returns {cause: output}; a variant that cannot be
+computed on an input (a division by zero, a complex power) is left out.
+"""
+from __future__ import annotations
+
+import math
+
+# ----- Value ops: (a, b) -> the forward value, or the local gradients (one per child) -------
+
+OPS = {
+    "value_add": {
+        "forward": {
+            "you multiplied: a + b must add the data": lambda a, b: a * b,
+            "you subtracted: a + b must add the data": lambda a, b: a - b,
+        },
+        "grads": {
+            "d(a + b)/da = 1 and d(a + b)/db = 1: yours look like multiplication's (b, a)": lambda a, b: (b, a),
+            "d(a + b)/da = 1 and d(a + b)/db = 1: yours look like (a, b)": lambda a, b: (a, b),
+            "d(a + b)/da = 1 and d(a + b)/db = 1, not 0: store local_grads=(1, 1)": lambda a, b: (0, 0),
+        },
+    },
+    "value_mul": {
+        "forward": {
+            "you added: a * b must multiply the data": lambda a, b: a + b,
+        },
+        "grads": {
+            "swapped: d(a * b)/da is b (the other operand) and d(a * b)/db is a, not the other way round": lambda a, b: (a, b),
+            "those are addition's local gradients (1, 1): d(a * b)/da = b, d(a * b)/db = a": lambda a, b: (1, 1),
+            "d(a * b)/db is a, not b: each operand's local gradient is the *other* operand": lambda a, b: (b, b),
+            "d(a * b)/da is b, not a: each operand's local gradient is the *other* operand": lambda a, b: (a, a),
+        },
+    },
+    "value_pow": {
+        "forward": {
+            "you multiplied: a ** k is a raised to the power k": lambda a, k: a * k,
+            "swapped base and exponent: a ** k, not k ** a": lambda a, k: k**a,
+        },
+        "grads": {
+            "you kept the exponent: d(a ** k)/da = k * a ** (k - 1), not k * a ** k": lambda a, k: (k * a**k,),
+            "the factor k is missing: d(a ** k)/da = k * a ** (k - 1), not a ** (k - 1)": lambda a, k: (a ** (k - 1),),
+            "exponent k + 1: d(a ** k)/da = k * a ** (k - 1)": lambda a, k: (k * a ** (k + 1),),
+            "factor k - 1: d(a ** k)/da = k * a ** (k - 1), not (k - 1) * a ** (k - 1)": lambda a, k: ((k - 1) * a ** (k - 1),),
+            "that is the forward value a ** k, not its derivative k * a ** (k - 1)": lambda a, k: (a**k,),
+        },
+    },
+    "value_log": {
+        "forward": {
+            "base 10: log() is the natural logarithm, math.log(a)": lambda a, b: math.log10(a),
+            "base 2: log() is the natural logarithm, math.log(a)": lambda a, b: math.log2(a),
+            "that is exp, not log": lambda a, b: math.exp(a),
+        },
+        "grads": {
+            "your log() local gradient looks like e ** a: that is exp's; d ln(a)/da = 1 / a": lambda a, b: (math.exp(a),),
+            "your log() local gradient is a itself; d ln(a)/da = 1 / a": lambda a, b: (a,),
+            "your log() local gradient is ln(a), the forward value; d ln(a)/da = 1 / a": lambda a, b: (math.log(a),),
+            "your log() local gradient is -1 / a ** 2 (the derivative of 1/a); d ln(a)/da = 1 / a": lambda a, b: (-1 / a**2,),
+            "your log() local gradient is -1 / a: wrong sign, d ln(a)/da = 1 / a": lambda a, b: (-1 / a,),
+        },
+    },
+    "value_exp": {
+        "forward": {
+            "that is log, not exp: e ** a is math.exp(a)": lambda a, b: math.log(a),
+        },
+        "grads": {
+            "your exp() local gradient looks like 1/x: that is log's; d e^a/da = e ** a": lambda a, b: (1 / a,),
+            "your exp() local gradient is a itself; d e^a/da = e ** a, the output": lambda a, b: (a,),
+            "your exp() local gradient is 1; d e^a/da = e ** a, the output": lambda a, b: (1,),
+            "your exp() local gradient is a * e ** (a - 1) (the power rule does not apply to e ** a); it is e ** a": lambda a, b: (a * math.exp(a - 1),),
+        },
+    },
+    "value_relu": {
+        "forward": {
+            "negative inputs must give 0: relu is max(0, a)": lambda a, b: a,
+            "that is min(0, a); relu is max(0, a)": lambda a, b: min(0, a),
+            "that is abs(a); relu is max(0, a): negative inputs give 0": lambda a, b: abs(a),
+        },
+        "grads": {
+            "at a == 0 the local gradient is 0: use 1 only where a > 0 (strictly)": lambda a, b: (float(a >= 0),),
+            "relu's local gradient is 1 where a > 0 and 0 where a <= 0 (yours is 1 everywhere)": lambda a, b: (1,),
+            "relu's local gradient is 1 (not a) where a > 0": lambda a, b: (max(0, a),),
+            "relu's local gradient is 1 (not a) where a > 0, and 0 where a <= 0": lambda a, b: (a,),
+        },
+    },
+}
+
+
+def _computed(variants: dict) -> dict:
+    """{cause: f()} for the variants that compute to finite real numbers on this input, tuples
+    as lists (as JSON holds them)."""
+    out = {}
+    for cause, f in variants.items():
+        try:
+            value = _as_lists(f())
+        except (ArithmeticError, ValueError, TypeError, IndexError):
+            continue
+        if value is not None:
+            out[cause] = value
+    return out
+
+
+def _as_lists(x):
+    """x with tuples as lists; None if any entry is not a finite real number."""
+    if isinstance(x, (list, tuple)):
+        items = [_as_lists(y) for y in x]
+        return None if any(y is None for y in items) else items
+    return float(x) if type(x) in (int, float) and math.isfinite(x) else None
+
+
+def op_variants(task_id: str, a, b=None) -> dict:
+    """{"forward": {cause: data}, "grads": {cause: [local grads]}} of op task_id on a (and b)."""
+    table = OPS[task_id]
+    return {part: _computed({c: (lambda f=f: f(a, b)) for c, f in table[part].items()}) for part in ("forward", "grads")}
+
+
+# ----- linear, softmax, rmsnorm ----------------------------------------------------------------
+
+def linear_variants(x, w) -> dict:
+    return _computed({
+        "you used the columns of w (the transpose): out[o] sums w[o][i] * x[i] along row o":
+            lambda: [sum(w[i][o] * x[i] for i in range(len(w))) for o in range(len(w))],
+        "some products are missing: sum w[o][i] * x[i] over every i":
+            lambda: [sum(wi * xi for wi, xi in zip(row[1:], x[1:])) for row in w],
+    })
+
+
+def softmax_variants(xs) -> dict:
+    m = max(xs)
+    e = [math.exp(x - m) for x in xs]
+    return _computed({
+        "you did not normalise: divide each exp by the sum of all of them (dividing by the largest exp changes nothing, it is exp(0) = 1)": lambda: e,
+        "you normalised the raw logits: apply exp() first, then divide by the sum": lambda: [x / sum(xs) for x in xs],
+        "you subtracted the max but forgot exp(): probs_i = exp(x_i - max) / sum_j exp(x_j - max)": lambda: [(x - m) / sum(v - m for v in xs) for x in xs],
+        "you added the max instead of subtracting it": lambda: [math.exp(x + m) / sum(math.exp(v + m) for v in xs) for x in xs],
+    })
+
+
+def rmsnorm_variants(xs) -> dict:
+    ms = sum(x * x for x in xs) / len(xs)
+    return _computed({
+        "epsilon outside the square root: the scale is (mean(x ** 2) + 1e-5) ** -0.5, eps added before the root": lambda: [x * (ms**-0.5 + 1e-5) for x in xs],
+        "epsilon added after the square root: the scale is (mean(x ** 2) + 1e-5) ** -0.5, eps added before the root": lambda: [x / (ms**0.5 + 1e-5) for x in xs],
+        "missing square root: the scale is (mean(x ** 2) + 1e-5) ** -0.5, not ** -1": lambda: [x * (ms + 1e-5) ** -1 for x in xs],
+        "you multiplied by the rms: the scale is (mean(x ** 2) + 1e-5) ** -0.5 (a negative power)": lambda: [x * (ms + 1e-5) ** 0.5 for x in xs],
+        "you summed the squares: use their mean, sum(x_i ** 2) / len(x)": lambda: [x * (sum(v * v for v in xs) + 1e-5) ** -0.5 for x in xs],
+        "no epsilon: add 1e-5 to the mean square before the power (it keeps a zero vector finite)": lambda: [x * ms**-0.5 for x in xs],
+        "the mean divides by len(x), not len(x) - 1": lambda: [x * (sum(v * v for v in xs) / (len(xs) - 1) + 1e-5) ** -0.5 for x in xs],
+        "you squared the mean instead of taking the mean of the squares: mean(x ** 2), not mean(x) ** 2": lambda: [x * ((sum(xs) / len(xs)) ** 2 + 1e-5) ** -0.5 for x in xs],
+    })
+
+
+# ----- attention ------------------------------------------------------------------------------
+
+def attention_float(n_head, q, k, v, keys, values, scale="sqrt", weigh="v", soft=True, itself=True):
+    """Attention of the new position on plain floats, with one of the known mistakes."""
+    ks, vs = (keys + [k], values + [v]) if itself else (keys, values)
+    hd = len(q) // n_head
+    div = {"sqrt": hd**0.5, "head_dim": hd, "none": 1.0, "times": hd**-0.5, "n_embd": len(q) ** 0.5}[scale]
+    out = []
+    for h in range(n_head):
+        lo, hi = h * hd, (h + 1) * hd
+        logits = [sum(a * b for a, b in zip(q[lo:hi], kt[lo:hi])) / div for kt in ks]
+        if soft:
+            top = max(logits)
+            e = [math.exp(x - top) for x in logits]
+            weights = [x / sum(e) for x in e]
+        else:
+            weights = logits
+        src = ks if weigh == "k" else vs
+        out += [sum(w * row[lo + j] for w, row in zip(weights, src)) for j in range(hd)]
+    return out
+
+
+def attention_variants(n_head, q, k, v, keys, values) -> dict:
+    case = (n_head, q, k, v, keys, values)
+    return _computed({
+        "you scaled by head_dim; divide q . k by the square root of head_dim, head_dim ** 0.5": lambda: attention_float(*case, scale="head_dim"),
+        "the logits are not scaled: divide q . k by sqrt(head_dim)": lambda: attention_float(*case, scale="none"),
+        "you multiplied by sqrt(head_dim): divide q . k by it": lambda: attention_float(*case, scale="times"),
+        "you scaled by sqrt(n_embd), the whole vector's size: each head divides by sqrt(head_dim), head_dim = n_embd // n_head": lambda: attention_float(*case, scale="n_embd"),
+        "you weighted the keys: each head's output is sum_t weights_t * v_h[t], the cached values": lambda: attention_float(*case, weigh="k"),
+        "no softmax: the weights are softmax(logits) over the positions, not the raw scaled logits": lambda: attention_float(*case, soft=False),
+        "the new position is missing: append k and v to the cache *before* attending, so it attends to itself too": lambda: attention_float(*case, itself=False),
+    })
+
+
+# ----- Adam -------------------------------------------------------------------------------------
+
+ADAM_VARIANTS = {
+    "no bias correction: divide m by (1 - beta1 ** (step + 1)) and v by (1 - beta2 ** (step + 1))": "nobias",
+    "m is not bias-corrected: m_hat = m / (1 - beta1 ** (step + 1)), as v_hat = v / (1 - beta2 ** (step + 1))": "nobias_m",
+    "v is not bias-corrected: v_hat = v / (1 - beta2 ** (step + 1)), as m_hat = m / (1 - beta1 ** (step + 1))": "nobias_v",
+    "m_hat is corrected with beta1, not beta2: m_hat = m / (1 - beta1 ** (step + 1))": "m_hat_beta2",
+    "beta1 and beta2 swapped: m uses beta1, v uses beta2": "swap",
+    "no lr decay: lr_t = learning_rate * (1 - step / num_steps)": "nodecay",
+    "the lr decay is one step ahead: step is 0-based, lr_t = learning_rate * (1 - step / num_steps)": "decay+1",
+    "the lr grows instead of decaying: lr_t = learning_rate * (1 - step / num_steps), not learning_rate * step / num_steps": "decay_inverted",
+    "wrong sign: step against the gradient, p.data -= lr_t * m_hat / (v_hat ** 0.5 + eps)": "plus",
+    "eps inside the square root: divide by (v_hat ** 0.5 + eps), eps added after the root": "eps_inside",
+    "no square root: divide by v_hat ** 0.5 + eps, the root of the second moment": "nosqrt",
+    "eps is missing: divide by (v_hat ** 0.5 + eps)": "noeps",
+    "you used p.data where the gradient belongs: m and v average p.grad": "data",
+    "m and v must be kept between steps (self.m[i], self.v[i]): yours start from 0 at every step": "state",
+    "you zeroed the grads before using them: m and v read p.grad first, then p.grad = 0 after the update": "zero_first",
+    "v averages the squared gradient, g ** 2, not |g|": "abs",
+}
+
+
+def adam_trajectory(p0, grads, lr, beta1, beta2, eps, num_steps, variant=None):
+    """The parameters after each step (one list of grads per step), on plain floats, with one of
+    the known mistakes; variant None is microgpt's Adam."""
+    if variant == "swap":
+        beta1, beta2 = beta2, beta1
+    n = len(p0)
+    p, m, v, traj = list(p0), [0.0] * n, [0.0] * n, []
+    for step, g_step in enumerate(grads):
+        lr_t = {
+            "nodecay": lr,
+            "decay+1": lr * (1 - (step + 1) / num_steps),
+            "decay_inverted": lr * step / num_steps,
+        }.get(variant, lr * (1 - step / num_steps))
+        if variant == "state":
+            m, v = [0.0] * n, [0.0] * n
+        for i in range(n):
+            g = {"data": p[i], "zero_first": 0.0}.get(variant, g_step[i])
+            m[i] = beta1 * m[i] + (1 - beta1) * g
+            v[i] = beta2 * v[i] + (1 - beta2) * (abs(g) if variant == "abs" else g**2)
+            c1, c2 = 1 - beta1 ** (step + 1), 1 - beta2 ** (step + 1)
+            mh, vh = {"nobias": (m[i], v[i]), "nobias_m": (m[i], v[i] / c2), "nobias_v": (m[i] / c1, v[i]), "m_hat_beta2": (m[i] / c2, v[i] / c2)}.get(variant, (m[i] / c1, v[i] / c2))
+            denom = {"eps_inside": (vh + eps) ** 0.5, "nosqrt": vh + eps, "noeps": vh**0.5}.get(variant, vh**0.5 + eps)
+            p[i] += (1 if variant == "plus" else -1) * lr_t * mh / denom
+        traj.append(list(p))
+    return traj
+
+
+def adam_variants(p0, grads, lr, beta1, beta2, eps, num_steps) -> dict:
+    """{cause: the trajectory} of every known Adam mistake."""
+    return _computed({c: (lambda v=v: adam_trajectory(p0, grads, lr, beta1, beta2, eps, num_steps, v)) for c, v in ADAM_VARIANTS.items()})
+
+
+# ----- backward -----------------------------------------------------------------------------------
+# A graph is given as nodes in creation order, each (children indices, local grads); the root is
+# the last node.
+
+BACKWARD_VARIANTS = {
+    "root_zero": "start with self.grad = 1: d(out)/d(out) = 1",
+    "assign": "a node used twice must get both gradient contributions: accumulate with child.grad += ..., never child.grad = ... (that keeps only the last one)",
+    "local_only": "chain rule: add local_grad * node.grad (the node's own grad), not local_grad alone",
+    "child_grad": "multiply by the grad of the node being processed, not the child's own: child.grad += local_grad * node.grad, node the one whose children you walk",
+    "skip_root": "the loop must start at the output itself: walk every node of topological_order(self), the output included",
+    "root_after": "set self.grad = 1 before the loop, not after it: the loop passes the output's grad on, so it must already be 1",
+    "root_plus": "set self.grad = 1 (d(out)/d(out)), not self.grad += 1: a second backward() then seeds 2 and doubles every gradient",
+    "reset": "backward() must add into .grad, never reset it: a second call adds the gradients again (zeroing is the optimizer's job, after each step)",
+    "forward": "you walked the nodes from the leaves up: process them in reverse topological order (the output first, each node only after every node that uses it)",
+    "no_visited": "a node was processed twice: visit each node once (keep a set of visited nodes) in reverse topological order",
+}
+
+
+def _post_order(nodes, dedupe=True):
+    """Node indices below the root (the last node), each after its children (with dedupe=False,
+    once per path)."""
+    order, seen = [], set()
+
+    def visit(i):
+        if dedupe and i in seen:
+            return
+        seen.add(i)
+        for c in nodes[i][0]:
+            visit(c)
+        order.append(i)
+
+    visit(len(nodes) - 1)
+    return order
+
+
+def simulated_backward(nodes, variant, calls=1):
+    """Every node's grad after `calls` calls of a backward() written with one known mistake."""
+    root = len(nodes) - 1
+    topo = _post_order(nodes, dedupe=variant != "no_visited")
+    if variant == "skip_root":
+        topo = topo[:-1]
+    g = [0.0] * len(nodes)
+    for _ in range(calls):
+        if variant == "reset":
+            g = [0.0] * len(nodes)
+        if variant == "root_plus":
+            g[root] += 1.0
+        elif variant not in ("root_after", "root_zero"):
+            g[root] = 1.0
+        for i in topo if variant == "forward" else reversed(topo):
+            for c, lg in zip(*nodes[i]):
+                if variant == "assign":
+                    g[c] = lg * g[i]
+                elif variant == "local_only":
+                    g[c] += lg
+                elif variant == "child_grad":
+                    g[c] += lg * g[c]
+                else:
+                    g[c] += lg * g[i]
+        if variant == "root_after":
+            g[root] = 1.0
+    return g
+
+
+def backward_variants(nodes, watched, calls=1) -> dict:
+    """{cause: the grads of the watched node indices} of every known backward() mistake; when
+    two mistakes give the same numbers each is listed."""
+    return _computed({c: (lambda v=v: [simulated_backward(nodes, v, calls)[i] for i in watched]) for v, c in BACKWARD_VARIANTS.items()})
+
+
+# ----- sampling ---------------------------------------------------------------------------------
+
+def sampling_variants(names, bos, block_size) -> dict:
+    """{cause: the names} of the known mistakes, from the right names (token id lists)."""
+    return {
+        "you dropped the last token of every name: return every token drawn before BOS (out[:-1] or range(len(out) - 1) loses one)": [w[:-1] for w in names],
+        "every name starts with BOS: feed BOS to the model first, but do not put it in the name": [[bos] + w for w in names],
+        "BOS ends up in the name: break before appending it": [w + [bos] if len(w) < block_size else w for w in names],
+    }
