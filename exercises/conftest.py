@@ -78,6 +78,18 @@ def pytest_runtest_logreport(report):
 PROGRESS: dict = {}  # task id -> [(outcome, failure text), ...] of the task tests run
 
 
+def reason(failures: list) -> str:
+    """Why a task fails, in one line: the likely cause most of its failing checks name, else the
+    first one's what-to-check, else its first line."""
+    def said(label):
+        return [line.split(":", 1)[1].strip() for f in failures for line in f.splitlines() if line.lstrip().startswith(label)]
+
+    likely, check = said("likely cause:"), said("what to check:")
+    if likely:
+        return max(likely, key=likely.count)  # the first of the most named
+    return check[0] if check else failures[0].splitlines()[0] if failures[0] else ""
+
+
 def progress_lines() -> list:
     """Tasks passing, and the next task to fix and why (the first failing one, in course order,
     that is not blocked by another)."""
@@ -89,8 +101,7 @@ def progress_lines() -> list:
     for t in ran:
         failures = [text for outcome, text in PROGRESS[t] if outcome == "failed"]
         if failures and not all(f.startswith("blocked: ") for f in failures):
-            why = next(f for f in failures if not f.startswith("blocked: "))
-            cause = next((line.split(":", 1)[1].strip() for line in why.splitlines() if line.lstrip().startswith(("likely cause:", "what to check:"))), why.splitlines()[0] if why else "")
+            cause = reason([f for f in failures if not f.startswith("blocked: ")])
             lines.append(f"next task to fix: {t} ({len(failures)} of {len(PROGRESS[t])} checks fail): {cause[:200]}")
             lines.append(f"  run: pytest exercises -m {t}")
             break

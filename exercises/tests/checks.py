@@ -141,6 +141,14 @@ def close(a, b, rtol=KNOWN_RTOL, atol=KNOWN_ATOL) -> bool:
         return False
 
 
+def common_variant(wrong: list) -> str | None:
+    """The known mistakes that fit every wrong answer [(got, variants of its input)]: one input
+    can fit a mistake by coincidence (on a zero-mean vector, mean(x) ** 2 is 0 and so is eps
+    alone), all of them together rarely do. None if none fits them all."""
+    causes = [c for c in (wrong[0][1] if wrong else {}) if all(c in v and close(got, v[c], VARIANT_RTOL, 1e-12) for got, v in wrong)]
+    return " -- or: ".join(causes) or None
+
+
 def which_variant(got, variants: dict) -> str | None:
     """The known mistakes whose outputs on this input (computed by the exercise generator from
     grader/core/variants.py, in fixtures.json) match got; None if none does. When two mistakes
@@ -247,6 +255,7 @@ def blocked_by(mg, task_id: str, fixtures: dict | None = None) -> str:
     if not failing:
         return ""
     (first, status), others = failing[0], [d for d, _ in failing[1:]]
+    others = [d for d in others if not blocked_by(mg, d, fixtures)]  # failing on their own, not only blocked
     also = f"; also failing: {', '.join(others)}" if others else ""
     return f"blocked: {first} {status} (run pytest exercises -m {first}){also}"
 
@@ -473,10 +482,24 @@ def _grads(nodes, inp="the graph above"):
     return reals([n.grad for n in nodes], "backward: the .grad of the nodes", inp)
 
 
-def _backward_cause(got, fx, graph: str) -> str:
-    """The known backward() mistakes that give exactly got on this graph ('' if none): when two
-    mistakes give the same numbers, both are named."""
-    return which_variant(got, fx["variants"][graph]) or ""
+def _backward_cause(mg, got, fx, graph: str) -> str:
+    """The known backward() mistakes that give exactly got on this graph and, on every other
+    graph of the checks, what the student's backward() gives there ('' if none): one graph can
+    fit a mistake by coincidence, all of them together rarely do. Two that remain are both named."""
+    fits = {c for c, want in fx["variants"][graph].items() if close(got, want, VARIANT_RTOL, 1e-12)}
+    for other, (build, calls) in BACKWARD_GRAPHS.items():
+        if not fits or other == graph:
+            continue
+        try:
+            root, watched = build(mg)
+            for _ in range(calls):
+                root.backward()
+            theirs = [n.grad for n in watched]
+        except Exception:  # noqa: BLE001 - their failure there is reported by that graph's check
+            continue
+        table = fx["variants"][other]
+        fits = {c for c in fits if c not in table or close(theirs, table[c], VARIANT_RTOL, 1e-12)}
+    return " -- or: ".join(c for c in fx["variants"][graph] if c in fits)
 
 
 # The graphs of the backward checks, each built from Value(data, children, local_grads) alone:
@@ -548,15 +571,13 @@ def backward_chain(mg, fx):
     got = _grads([z, y, x], inp)
     if close(got, [1, 2, 6]):
         return []
-    cause = _backward_cause(got, fx, "chain")
+    cause = _backward_cause(mg, got, fx, "chain")
     if cause:
         pass
     elif got[0] != 1:
         cause = "start with self.grad = 1: d(z)/d(z) = 1"
-    elif close(got[2], 3.0):
-        cause = "chain rule: add local_grad * node.grad (the node's own grad), not local_grad alone"
     elif close(got[2], 0.0) or close(got[1], 0.0):
-        cause = "gradients never reached the leaves: " + ORDER_CAUSE
+        cause = Generic("gradients never reached the leaves: " + ORDER_CAUSE)
     else:
         cause = Generic("child.grad += local_grad * node.grad for every (child, local_grad) of every node")
     return [message("backward: chain rule", inp, got, [1, 2, 6], cause)]
@@ -569,7 +590,7 @@ def backward_used_twice(mg, fx):
     d, (a,) = _diamond_graph(mg)
     attempt(mg, d.backward, "d.backward()", "backward: diamond")
     if not close(a.grad, 5.0):
-        cause = _backward_cause([a.grad], fx, "diamond") or (
+        cause = _backward_cause(mg, [a.grad], fx, "diamond") or (
             "a node used twice must get both gradient contributions: accumulate with child.grad += ..., "
             "never child.grad = ... (that keeps only the last one)"
             if close(a.grad, 2.0) or close(a.grad, 3.0)
@@ -579,7 +600,7 @@ def backward_used_twice(mg, fx):
     sq, (e,) = _square_graph(mg)
     attempt(mg, sq.backward, "sq.backward()", "backward: a * a")
     if not close(e.grad, 3.0):
-        cause = _backward_cause([e.grad], fx, "square") or (
+        cause = _backward_cause(mg, [e.grad], fx, "square") or (
             "a node listed twice among the children (a * a) must get both contributions: child.grad += ..."
             if close(e.grad, 1.5)
             else Generic("add local_grad * node.grad for every (child, local_grad) pair, duplicates included")
@@ -598,7 +619,7 @@ def backward_order(mg, fx):
     want = [1, 1, 3, 15]
     if close(got, want):
         return []
-    cause = _backward_cause(got, fx, "order")
+    cause = _backward_cause(mg, got, fx, "order")
     if cause:
         pass
     elif got[0] != 1:
@@ -619,7 +640,7 @@ def backward_shared(mg, fx):
     got = _grads([s, x], inp)
     if close(got, [8.0, 16.0]):
         return []
-    cause = _backward_cause(got, fx, "shared")
+    cause = _backward_cause(mg, got, fx, "shared")
     if cause:
         pass
     elif close(got[0], 3.0) or close(got[0], 5.0):
@@ -641,7 +662,7 @@ def backward_twice(mg, fx):
     got = _grads([x, w], "out = Value(6, (x, w), (2.0, 3.0)); out.backward(); out.backward(); [x.grad, w.grad]")
     if close(got, [4.0, 6.0]):
         return []
-    cause = _backward_cause(got, fx, "twice") or (
+    cause = _backward_cause(mg, got, fx, "twice") or (
         "backward() must add into .grad, never reset it: a second call adds the gradients again "
         "(zeroing is the optimizer's job, after each step)"
         if close(got, [2.0, 3.0])
@@ -684,7 +705,7 @@ def backward_known(mg, fx):
     got = _grads(leaves, inp)
     if close(got, fx["leaf_grads"]):
         return []
-    return [message("backward: leaf gradients", inp, got, fx["leaf_grads"], _backward_cause(got, fx, "known") or Generic("child.grad += local_grad * node.grad, " + ORDER_CAUSE))]
+    return [message("backward: leaf gradients", inp, got, fx["leaf_grads"], _backward_cause(mg, got, fx, "known") or Generic("child.grad += local_grad * node.grad, " + ORDER_CAUSE))]
 
 
 # A correct backward() visits each node once: it takes about as long as building the graph
@@ -777,6 +798,22 @@ SOFTMAX_SUM_CASE = [0.3, -1.2, 2.5, 0.0, 1.1]
 RMSNORM_UNIT_CASE = [3.0, -4.0, 12.0, 0.5]
 
 
+def _wrong_known(mg, fx, run, cases, skip_raising=False) -> list:
+    """[(got, want, input text, the input's variants)] of the known-answer cases run gets wrong
+    (a case that raises stops the check, or with skip_raising is left out)."""
+    wrong = []
+    for xs, want in zip(cases, fx["out"]):
+        try:
+            got, inp = run(mg, xs)
+        except Bad:
+            if skip_raising:
+                continue
+            raise
+        if not close(got, want):
+            wrong.append((got, want, inp, fx["variants"][case_key(xs)]))
+    return wrong
+
+
 def case_key(xs) -> str:
     """The key of an input list among a check's variants in fixtures.json."""
     return json.dumps(xs)
@@ -864,7 +901,7 @@ def _softmax(mg, xs):
         inp,
         "softmax",
         {
-            OverflowError: "exp() of a large logit overflows: subtract the max first, exp(x_i - max(x)), with max(x) a plain float (max(v.data for v in logits))",
+            OverflowError: "exp() overflowed on a large number: subtract the max first, exp(x_i - max(x)), at most exp(0) = 1 (not exp(max(x) - x_i)), with max(x) a plain float (max(v.data for v in logits))",
             TypeError: "max() of Values cannot compare them: use the plain float max(v.data for v in logits)",
         },
     )
@@ -874,13 +911,9 @@ def _softmax(mg, xs):
 @check("softmax", "known_answers")
 def softmax_known(mg, fx):
     """softmax of a few logit lists, against the reference."""
-    failures = []
-    for xs, want in zip(SOFTMAX_CASES, fx["out"]):
-        got, inp = _softmax(mg, xs)
-        if not close(got, want):
-            cause = which_variant(got, fx["variants"][case_key(xs)]) or Generic("probs_i = exp(x_i - max(x)) / sum_j exp(x_j - max(x))")
-            failures.append(message("softmax: forward", inp, got, want, cause))
-    return failures
+    wrong = _wrong_known(mg, fx, _softmax, SOFTMAX_CASES)
+    cause = common_variant([(got, v) for got, _, _, v in wrong]) or Generic("probs_i = exp(x_i - max(x)) / sum_j exp(x_j - max(x))")
+    return [message("softmax: forward", inp, got, want, cause) for got, want, inp, _ in wrong]
 
 
 @check("softmax", "sums_to_one")
@@ -890,7 +923,8 @@ def softmax_sums_to_one(mg, fx):
     got, inp = _softmax(mg, xs)
     if close(sum(got), 1.0, 1e-12, 1e-12) and all(p > 0 for p in got):
         return []
-    cause = which_variant(got, fx["variants"][case_key(xs)]) or Generic("divide each exp(x_i - max) by the sum over all j of exp(x_j - max)")
+    also = [(g, v) for g, _, _, v in _wrong_known(mg, fx, _softmax, SOFTMAX_CASES, skip_raising=True)]  # a cause must fit those too
+    cause = common_variant([(got, fx["variants"][case_key(xs)])] + also) or Generic("divide each exp(x_i - max) by the sum over all j of exp(x_j - max)")
     return [message("softmax: probabilities must be positive and sum to 1", inp, f"{fmt(got)} (sum {sum(got):.10g})", "positive, sum 1", cause)]
 
 
@@ -912,7 +946,9 @@ def softmax_overflow(mg, fx):
     for xs, want in (([1000.0, 0.0], [1.0, 0.0]), ([-1000.0, 0.0], [0.0, 1.0]), ([800.0, 799.0], [1 / (1 + math.exp(-1)), 1 / (1 + math.exp(1))])):
         got, inp = _softmax(mg, xs)
         if not close(got, want, 1e-9, 1e-12):
-            failures.append(message("softmax: large logits", inp, got, want, "subtract the max first, exp(x_i - max(x)), so exp() never sees a large number"))
+            finite = all(math.isfinite(p) for p in got)
+            why = Generic("probs_i = exp(x_i - max(x)) / sum_j exp(x_j - max(x)): large logits must work too") if finite else "subtract the max first, exp(x_i - max(x)), so exp() never sees a large number (yours gave inf or nan)"
+            failures.append(message("softmax: large logits", inp, got, want, why))
     return failures
 
 
@@ -940,13 +976,9 @@ def _rmsnorm(mg, xs):
 @check("rmsnorm", "known_answers")
 def rmsnorm_known(mg, fx):
     """rmsnorm of a few vectors (one tiny, where epsilon matters), against the reference."""
-    failures = []
-    for xs, want in zip(RMSNORM_CASES, fx["out"]):
-        got, inp = _rmsnorm(mg, xs)
-        if not close(got, want):
-            cause = which_variant(got, fx["variants"][case_key(xs)]) or Generic("out_i = x_i * (mean_j(x_j ** 2) + 1e-5) ** -0.5")
-            failures.append(message("rmsnorm: forward", inp, got, want, cause))
-    return failures
+    wrong = _wrong_known(mg, fx, _rmsnorm, RMSNORM_CASES)
+    cause = common_variant([(got, v) for got, _, _, v in wrong]) or Generic("out_i = x_i * (mean_j(x_j ** 2) + 1e-5) ** -0.5")
+    return [message("rmsnorm: forward", inp, got, want, cause) for got, want, inp, _ in wrong]
 
 
 @check("rmsnorm", "unit_mean_square")
@@ -958,7 +990,8 @@ def rmsnorm_unit(mg, fx):
     # eps = 1e-5 against a mean square of ~42.6 moves the output's mean square by ~2.3e-7
     if close(ms_out, 1.0, 1e-6, 0):
         return []
-    cause = which_variant(got, fx["variants"][case_key(xs)]) or Generic("divide x by its root mean square: x_i * (mean(x ** 2) + 1e-5) ** -0.5")
+    also = [(g, v) for g, _, _, v in _wrong_known(mg, fx, _rmsnorm, RMSNORM_CASES, skip_raising=True)]  # a cause must fit those too
+    cause = common_variant([(got, fx["variants"][case_key(xs)])] + also) or Generic("divide x by its root mean square: x_i * (mean(x ** 2) + 1e-5) ** -0.5")
     return [message("rmsnorm: mean(out ** 2) must be 1", inp, f"{fmt(got)} (mean square {ms_out:.10g})", "mean square 1.0", cause)]
 
 
@@ -1054,17 +1087,18 @@ def attention_causal(mg, fx):
 @check("attention", "known_answers")
 def attention_known(mg, fx):
     """Attention of a new position over a short cache, against the reference."""
-    failures = []
+    wrong = []
     for label, case in ATTN_CASES.items():
         got, inp = _attention(mg, label, case)
-        want = fx[label]
-        if close(got, want):
-            continue
-        n_embd, n_head = len(case[1]), case[0]
+        if not close(got, fx[label]):
+            wrong.append((label, case, got, inp))
+    common = common_variant([(got, fx["variants"][label]) for label, _, got, _ in wrong])
+    failures = []
+    for label, case, got, inp in wrong:
+        want, n_embd, n_head = fx[label], len(case[1]), case[0]
         hd = n_embd // n_head
-        variant = which_variant(got, fx["variants"][label])
-        if variant:
-            cause = variant
+        if common:
+            cause = common
         elif len(got) != n_embd:
             cause = f"the result has n_embd = {n_embd} numbers, the heads' outputs concatenated; each head's slice is [h*head_dim, (h+1)*head_dim)"
         else:
@@ -1087,8 +1121,15 @@ def attention_single(mg, fx):
     out = attempt(mg, lambda: mg.attention.attention(Q, K, Vv, keys, values, 2), inp, "attention: empty cache", ATTN_CAUSES)
     got = datas(mg, out, "attention: the result", inp, ATTN_FLAT)
     failures = []
+    cache_ok = len(keys) == 1 and len(values) == 1 and keys[0] is K and values[0] is Vv
     if not close(got, v, 1e-12, 1e-12):
-        failures.append(message("attention over a single position must return that position's value vector", inp, got, v, "softmax over one position is [1.0], so each head returns its slice of v: append k and v to the cache first, then attend over the whole cache"))
+        if not cache_ok:
+            why = "append k and v to the cache first, then attend over the whole cache: softmax over one position is [1.0], so each head returns its slice of v"
+        elif sorted(got) == sorted(v):
+            why = "the right numbers in the wrong places: head h's output is the slice [h*head_dim, (h+1)*head_dim) of v, heads concatenated in order"
+        else:
+            why = Generic("softmax over one position is [1.0], so head h returns v[h*head_dim:(h+1)*head_dim]: the output is v itself")
+        failures.append(message("attention over a single position must return that position's value vector", inp, got, v, why))
     if len(keys) != 1 or len(values) != 1 or keys[0] is not K or values[0] is not Vv:
         failures.append(message("attention: the cache after the call", inp, f"{len(keys)} keys, {len(values)} values", "keys == [k], values == [v] (the same list objects)", "append k to keys and v to values exactly once: the next position reads them from this cache"))
     return failures
