@@ -22,28 +22,34 @@ OPS = {
         "forward": {
             "you multiplied: a + b must add the data": lambda a, b: a * b,
             "you subtracted: a + b must add the data": lambda a, b: a - b,
+            "you added a to itself: a + b adds the other operand, self.data + other.data": lambda a, b: a + a,
         },
         "grads": {
             "d(a + b)/da = 1 and d(a + b)/db = 1: yours look like multiplication's (b, a)": lambda a, b: (b, a),
             "d(a + b)/da = 1 and d(a + b)/db = 1: yours look like (a, b)": lambda a, b: (a, b),
             "d(a + b)/da = 1 and d(a + b)/db = 1, not 0: store local_grads=(1, 1)": lambda a, b: (0, 0),
+            "d(a + b)/db = 1, not -1 (that is subtraction's): store local_grads=(1, 1)": lambda a, b: (1, -1),
         },
     },
     "value_mul": {
         "forward": {
             "you added: a * b must multiply the data": lambda a, b: a + b,
+            "you multiplied a by itself: a * b multiplies by the other operand, self.data * other.data": lambda a, b: a * a,
         },
         "grads": {
             "swapped: d(a * b)/da is b (the other operand) and d(a * b)/db is a, not the other way round": lambda a, b: (a, b),
             "those are addition's local gradients (1, 1): d(a * b)/da = b, d(a * b)/db = a": lambda a, b: (1, 1),
             "d(a * b)/db is a, not b: each operand's local gradient is the *other* operand": lambda a, b: (b, b),
             "d(a * b)/da is b, not a: each operand's local gradient is the *other* operand": lambda a, b: (a, a),
+            "your local gradients are the output a * b: d(a * b)/da = b, d(a * b)/db = a": lambda a, b: (a * b, a * b),
+            "your local gradients are 0: d(a * b)/da = b, d(a * b)/db = a": lambda a, b: (0, 0),
         },
     },
     "value_pow": {
         "forward": {
             "you multiplied: a ** k is a raised to the power k": lambda a, k: a * k,
             "swapped base and exponent: a ** k, not k ** a": lambda a, k: k**a,
+            "the exponent was cut to an int: k can be fractional (rmsnorm raises to -0.5), use it as it is": lambda a, k: a ** int(k),
         },
         "grads": {
             "you kept the exponent: d(a ** k)/da = k * a ** (k - 1), not k * a ** k": lambda a, k: (k * a**k,),
@@ -51,6 +57,9 @@ OPS = {
             "exponent k + 1: d(a ** k)/da = k * a ** (k - 1)": lambda a, k: (k * a ** (k + 1),),
             "factor k - 1: d(a ** k)/da = k * a ** (k - 1), not (k - 1) * a ** (k - 1)": lambda a, k: ((k - 1) * a ** (k - 1),),
             "that is the forward value a ** k, not its derivative k * a ** (k - 1)": lambda a, k: (a**k,),
+            "missing parentheses: k * a ** k - 1 subtracts 1 at the end; write k * a ** (k - 1)": lambda a, k: (k * a**k - 1,),
+            "that is the derivative with respect to the exponent, a ** k * ln(a); d(a ** k)/da = k * a ** (k - 1)": lambda a, k: (a**k * math.log(a),),
+            "the power is missing: d(a ** k)/da = k * a ** (k - 1), not k * a (that holds only for k = 2)": lambda a, k: (k * a,),
         },
     },
     "value_log": {
@@ -58,6 +67,7 @@ OPS = {
             "base 10: log() is the natural logarithm, math.log(a)": lambda a, b: math.log10(a),
             "base 2: log() is the natural logarithm, math.log(a)": lambda a, b: math.log2(a),
             "that is exp, not log": lambda a, b: math.exp(a),
+            "that is log's derivative 1 / a, not log: the value is math.log(a)": lambda a, b: 1 / a,
         },
         "grads": {
             "your log() local gradient looks like e ** a: that is exp's; d ln(a)/da = 1 / a": lambda a, b: (math.exp(a),),
@@ -65,17 +75,22 @@ OPS = {
             "your log() local gradient is ln(a), the forward value; d ln(a)/da = 1 / a": lambda a, b: (math.log(a),),
             "your log() local gradient is -1 / a ** 2 (the derivative of 1/a); d ln(a)/da = 1 / a": lambda a, b: (-1 / a**2,),
             "your log() local gradient is -1 / a: wrong sign, d ln(a)/da = 1 / a": lambda a, b: (-1 / a,),
+            "your log() local gradient is 1 / ln(a), one over the output; d ln(a)/da = 1 / a, one over the input": lambda a, b: (1 / math.log(a),),
+            "your log() local gradient is 1; d ln(a)/da = 1 / a": lambda a, b: (1,),
         },
     },
     "value_exp": {
         "forward": {
             "that is log, not exp: e ** a is math.exp(a)": lambda a, b: math.log(a),
+            "base and exponent swapped: that is a ** e; exp() is e ** a, math.exp(a)": lambda a, b: a**math.e,
+            "that is e ** -a: exp() is e ** a, math.exp(a), with no minus": lambda a, b: math.exp(-a),
         },
         "grads": {
             "your exp() local gradient looks like 1/x: that is log's; d e^a/da = e ** a": lambda a, b: (1 / a,),
             "your exp() local gradient is a itself; d e^a/da = e ** a, the output": lambda a, b: (a,),
             "your exp() local gradient is 1; d e^a/da = e ** a, the output": lambda a, b: (1,),
             "your exp() local gradient is a * e ** (a - 1) (the power rule does not apply to e ** a); it is e ** a": lambda a, b: (a * math.exp(a - 1),),
+            "your exp() local gradient is e ** (a - 1) (the power rule does not apply to e ** a); it is e ** a": lambda a, b: (math.exp(a - 1),),
         },
     },
     "value_relu": {
@@ -83,12 +98,17 @@ OPS = {
             "negative inputs must give 0: relu is max(0, a)": lambda a, b: a,
             "that is min(0, a); relu is max(0, a)": lambda a, b: min(0, a),
             "that is abs(a); relu is max(0, a): negative inputs give 0": lambda a, b: abs(a),
+            "that is leaky ReLU (0.01 * a for a < 0); relu is max(0, a): negative inputs give exactly 0": lambda a, b: a if a > 0 else 0.01 * a,
+            "that is relu's derivative (1 where a > 0, else 0), not relu: the value is max(0, a)": lambda a, b: float(a > 0),
         },
         "grads": {
             "at a == 0 the local gradient is 0: use 1 only where a > 0 (strictly)": lambda a, b: (float(a >= 0),),
             "relu's local gradient is 1 where a > 0 and 0 where a <= 0 (yours is 1 everywhere)": lambda a, b: (1,),
             "relu's local gradient is 1 (not a) where a > 0": lambda a, b: (max(0, a),),
             "relu's local gradient is 1 (not a) where a > 0, and 0 where a <= 0": lambda a, b: (a,),
+            "relu's local gradient is 0 where a <= 0, not -1 (that is the slope of abs(a)); 1 where a > 0": lambda a, b: (1 if a > 0 else -1,),
+            "relu's local gradient is 0 even where a > 0: it is float(a > 0) of the input, self.data (self.grad is still 0 when the node is made)": lambda a, b: (0,),
+            "that is leaky ReLU's slope (0.01 for a <= 0): relu's local gradient is exactly 0 where a <= 0, 1 where a > 0": lambda a, b: (1 if a > 0 else 0.01,),
         },
     },
 }
@@ -204,14 +224,25 @@ ADAM_VARIANTS = {
     "no lr decay: lr_t = learning_rate * (1 - step / num_steps)": "nodecay",
     "the lr decay is one step ahead: step is 0-based, lr_t = learning_rate * (1 - step / num_steps)": "decay+1",
     "the lr grows instead of decaying: lr_t = learning_rate * (1 - step / num_steps), not learning_rate * step / num_steps": "decay_inverted",
+    "missing parentheses in the lr decay: lr_t = learning_rate * (1 - step / num_steps), not learning_rate - step / num_steps": "decay_precedence",
+    "the lr decay compounds: you changed self.learning_rate at every step; lr_t = self.learning_rate * (1 - step / num_steps) from the unchanged learning_rate, in a local": "decay_compounds",
     "wrong sign: step against the gradient, p.data -= lr_t * m_hat / (v_hat ** 0.5 + eps)": "plus",
+    "the update uses the raw gradient: p.data -= lr_t * m_hat / (v_hat ** 0.5 + eps), m_hat (the average) on top, not p.grad": "raw_grad",
     "eps inside the square root: divide by (v_hat ** 0.5 + eps), eps added after the root": "eps_inside",
     "no square root: divide by v_hat ** 0.5 + eps, the root of the second moment": "nosqrt",
     "eps is missing: divide by (v_hat ** 0.5 + eps)": "noeps",
     "you used p.data where the gradient belongs: m and v average p.grad": "data",
     "m and v must be kept between steps (self.m[i], self.v[i]): yours start from 0 at every step": "state",
+    "the new m is never stored: write it back, self.m[i] = beta1 * self.m[i] + (1 - beta1) * g (yours restarts from 0 at every step)": "m_local",
+    "the new v is never stored: write it back, self.v[i] = beta2 * self.v[i] + (1 - beta2) * g ** 2 (yours restarts from 0 at every step)": "v_local",
+    "you stored m_hat and v_hat back into self.m and self.v: keep m and v uncorrected, the bias-corrected ones are for this step's update only": "hat_stored",
+    "the weights of the moving averages are swapped: m = beta1 * m + (1 - beta1) * g, the old m weighted by beta1 (v likewise with beta2)": "ema_swapped",
     "you zeroed the grads before using them: m and v read p.grad first, then p.grad = 0 after the update": "zero_first",
     "v averages the squared gradient, g ** 2, not |g|": "abs",
+    "bias correction with beta ** num_steps: use the steps taken so far, 1 - beta ** (step + 1)": "bias_num_steps",
+    "bias correction multiplies: divide, m_hat = m / (1 - beta1 ** (step + 1)), v_hat = v / (1 - beta2 ** (step + 1))": "bias_times",
+    "bias correction by beta ** (step + 1): divide by 1 - beta ** (step + 1)": "bias_no_one_minus",
+    "bias correction by (1 - beta) ** (step + 1): the power applies to beta alone, 1 - beta ** (step + 1)": "bias_precedence",
 }
 
 
@@ -227,17 +258,31 @@ def adam_trajectory(p0, grads, lr, beta1, beta2, eps, num_steps, variant=None):
             "nodecay": lr,
             "decay+1": lr * (1 - (step + 1) / num_steps),
             "decay_inverted": lr * step / num_steps,
+            "decay_precedence": lr - step / num_steps,
         }.get(variant, lr * (1 - step / num_steps))
+        if variant == "decay_compounds":
+            lr = lr_t
         if variant == "state":
             m, v = [0.0] * n, [0.0] * n
+        t = step + 1
+        c1, c2 = {
+            "bias_num_steps": (1 - beta1**num_steps, 1 - beta2**num_steps),
+            "bias_times": (1 / (1 - beta1**t), 1 / (1 - beta2**t)),
+            "bias_no_one_minus": (beta1**t, beta2**t),
+            "bias_precedence": ((1 - beta1) ** t, (1 - beta2) ** t),
+        }.get(variant, (1 - beta1**t, 1 - beta2**t))
         for i in range(n):
             g = {"data": p[i], "zero_first": 0.0}.get(variant, g_step[i])
-            m[i] = beta1 * m[i] + (1 - beta1) * g
-            v[i] = beta2 * v[i] + (1 - beta2) * (abs(g) if variant == "abs" else g**2)
-            c1, c2 = 1 - beta1 ** (step + 1), 1 - beta2 ** (step + 1)
-            mh, vh = {"nobias": (m[i], v[i]), "nobias_m": (m[i], v[i] / c2), "nobias_v": (m[i] / c1, v[i]), "m_hat_beta2": (m[i] / c2, v[i] / c2)}.get(variant, (m[i] / c1, v[i] / c2))
+            g2 = abs(g) if variant == "abs" else g**2
+            if variant == "ema_swapped":
+                mi, vi = (1 - beta1) * m[i] + beta1 * g, (1 - beta2) * v[i] + beta2 * g2
+            else:
+                mi, vi = beta1 * m[i] + (1 - beta1) * g, beta2 * v[i] + (1 - beta2) * g2
+            mh, vh = {"nobias": (mi, vi), "nobias_m": (mi, vi / c2), "nobias_v": (mi / c1, vi), "m_hat_beta2": (mi / c2, vi / c2)}.get(variant, (mi / c1, vi / c2))
+            m[i] = {"m_local": m[i], "hat_stored": mh}.get(variant, mi)
+            v[i] = {"v_local": v[i], "hat_stored": vh}.get(variant, vi)
             denom = {"eps_inside": (vh + eps) ** 0.5, "nosqrt": vh + eps, "noeps": vh**0.5}.get(variant, vh**0.5 + eps)
-            p[i] += (1 if variant == "plus" else -1) * lr_t * mh / denom
+            p[i] += (1 if variant == "plus" else -1) * lr_t * (g if variant == "raw_grad" else mh) / denom
         traj.append(list(p))
     return traj
 
@@ -248,20 +293,25 @@ def adam_variants(p0, grads, lr, beta1, beta2, eps, num_steps) -> dict:
 
 
 # ----- backward -----------------------------------------------------------------------------------
-# A graph is given as nodes in creation order, each (children indices, local grads); the root is
-# the last node.
+# A graph is given as nodes in creation order, each (children indices, local grads) and, where
+# known, its data as a third entry (the "data" mistake is computed only then); the root is the
+# last node.
 
 BACKWARD_VARIANTS = {
     "root_zero": "start with self.grad = 1: d(out)/d(out) = 1",
     "assign": "a node used twice must get both gradient contributions: accumulate with child.grad += ..., never child.grad = ... (that keeps only the last one)",
     "local_only": "chain rule: add local_grad * node.grad (the node's own grad), not local_grad alone",
     "child_grad": "multiply by the grad of the node being processed, not the child's own: child.grad += local_grad * node.grad, node the one whose children you walk",
+    "data": "chain rule with node.data: child.grad += local_grad * node.grad, the node's grad, not its value",
     "skip_root": "the loop must start at the output itself: walk every node of topological_order(self), the output included",
     "root_after": "set self.grad = 1 before the loop, not after it: the loop passes the output's grad on, so it must already be 1",
     "root_plus": "set self.grad = 1 (d(out)/d(out)), not self.grad += 1: a second backward() then seeds 2 and doubles every gradient",
     "reset": "backward() must add into .grad, never reset it: a second call adds the gradients again (zeroing is the optimizer's job, after each step)",
-    "forward": "you walked the nodes from the leaves up: process them in reverse topological order (the output first, each node only after every node that uses it)",
+    "forward": "only the output's own children got a gradient: every other node passed its grad on while it was still 0 (walked from the leaves up, a pre-order topological_order, or only self._children); process every node in reverse topological order, the output first, each node only after every node that uses it",
     "no_visited": "a node was processed twice: visit each node once (keep a set of visited nodes) in reverse topological order",
+    "bfs": "a breadth-first walk (a queue) from the output passes a node's grad on before every node that uses it has added into it: process the nodes in reverse topological order, reversed(topological_order(self))",
+    "recursive": "a node passed its grad on as soon as one of its users had added into it (a recursion into each child at once), so a node reached by two paths passes on a partial grad, then more: process each node once, in reverse topological order, after every node that uses it",
+    "dfs": "a depth-first walk with a stack from the output passes a node's grad on before every node that uses it has added into it: process the nodes in reverse topological order, reversed(topological_order(self))",
 }
 
 
@@ -282,12 +332,43 @@ def _post_order(nodes, dedupe=True):
     return order
 
 
+def _walk(nodes, queue):
+    """Node indices in the order a walk from the root first reaches them: breadth-first (a queue)
+    or depth-first (a stack)."""
+    order, todo = [], [len(nodes) - 1]
+    while todo:
+        i = todo.pop(0 if queue else -1)
+        if i not in order:
+            order.append(i)
+            todo += nodes[i][0]
+    return order
+
+
+def _propagate(nodes, g, i):
+    """A recursive backward() without a topological order: each child gets its share of node i's
+    grad, then passes its own grad on at once."""
+    for c, lg in zip(*nodes[i][:2]):
+        g[c] += lg * g[i]
+        _propagate(nodes, g, c)
+
+
+def _processing_order(nodes, variant):
+    """The nodes in the order a backward() with this mistake passes their grads on (the
+    recursive one passes them on as it goes)."""
+    if variant == "recursive":
+        return []
+    if variant in ("bfs", "dfs"):
+        return _walk(nodes, queue=variant == "bfs")
+    topo = _post_order(nodes, dedupe=variant != "no_visited")
+    if variant == "forward":
+        return topo
+    return topo[-2::-1] if variant == "skip_root" else topo[::-1]
+
+
 def simulated_backward(nodes, variant, calls=1):
     """Every node's grad after `calls` calls of a backward() written with one known mistake."""
     root = len(nodes) - 1
-    topo = _post_order(nodes, dedupe=variant != "no_visited")
-    if variant == "skip_root":
-        topo = topo[:-1]
+    order = _processing_order(nodes, variant)
     g = [0.0] * len(nodes)
     for _ in range(calls):
         if variant == "reset":
@@ -296,16 +377,20 @@ def simulated_backward(nodes, variant, calls=1):
             g[root] += 1.0
         elif variant not in ("root_after", "root_zero"):
             g[root] = 1.0
-        for i in topo if variant == "forward" else reversed(topo):
-            for c, lg in zip(*nodes[i]):
+        if variant == "recursive":
+            _propagate(nodes, g, root)
+        for i in order:
+            children, local_grads = nodes[i][:2]
+            upstream = nodes[i][2] if variant == "data" else g[i]
+            for c, lg in zip(children, local_grads):
                 if variant == "assign":
-                    g[c] = lg * g[i]
+                    g[c] = lg * upstream
                 elif variant == "local_only":
                     g[c] += lg
                 elif variant == "child_grad":
                     g[c] += lg * g[c]
                 else:
-                    g[c] += lg * g[i]
+                    g[c] += lg * upstream
         if variant == "root_after":
             g[root] = 1.0
     return g
