@@ -148,8 +148,14 @@ def linear_variants(x, w) -> dict:
     return _computed({
         "you used the columns of w (the transpose): out[o] sums w[o][i] * x[i] along row o":
             lambda: [sum(w[i][o] * x[i] for i in range(len(w))) for o in range(len(w))],
-        "some products are missing: sum w[o][i] * x[i] over every i":
+        "some products are missing, the first one (i = 0): sum w[o][i] * x[i] over every i, range(len(x)) starts at 0":
             lambda: [sum(wi * xi for wi, xi in zip(row[1:], x[1:])) for row in w],
+        "some products are missing, the last one (i = len(x) - 1): sum w[o][i] * x[i] over every i, range(len(x)), not range(len(x) - 1)":
+            lambda: [sum(wi * xi for wi, xi in zip(row[:-1], x[:-1])) for row in w],
+        "you added w[o][i] + x[i]: multiply them, then sum the products over i":
+            lambda: [sum(wi + xi for wi, xi in zip(row, x)) for row in w],
+        "every term uses x[o]: out[o] sums w[o][i] * x[i], the input at the same i as the weight":
+            lambda: [sum(wi * x[o] for wi in row) for o, row in enumerate(w)],
     })
 
 
@@ -161,6 +167,10 @@ def softmax_variants(xs) -> dict:
         "you normalised the raw logits: apply exp() first, then divide by the sum": lambda: [x / sum(xs) for x in xs],
         "you subtracted the max but forgot exp(): probs_i = exp(x_i - max) / sum_j exp(x_j - max)": lambda: [(x - m) / sum(v - m for v in xs) for x in xs],
         "you added the max instead of subtracting it": lambda: [math.exp(x + m) / sum(math.exp(v + m) for v in xs) for x in xs],
+        "the subtraction is backwards: exp(x_i - max), not exp(max - x_i)": lambda: [math.exp(m - x) / sum(math.exp(m - v) for v in xs) for x in xs],
+        "you divided by the sum of the logits: divide each exp by the sum of the exps": lambda: [x / sum(xs) for x in e],
+        "the max is subtracted in the numerator only: the total is the sum of exp(x_j - max) too": lambda: [x / sum(math.exp(v) for v in xs) for x in e],
+        "that is log-softmax, x_i - max - log(sum of exps): softmax is exp(x_i - max) / sum_j exp(x_j - max)": lambda: [x - m - math.log(sum(e)) for x in xs],
     })
 
 
@@ -175,28 +185,42 @@ def rmsnorm_variants(xs) -> dict:
         "no epsilon: add 1e-5 to the mean square before the power (it keeps a zero vector finite)": lambda: [x * ms**-0.5 for x in xs],
         "the mean divides by len(x), not len(x) - 1": lambda: [x * (sum(v * v for v in xs) / (len(xs) - 1) + 1e-5) ** -0.5 for x in xs],
         "you squared the mean instead of taking the mean of the squares: mean(x ** 2), not mean(x) ** 2": lambda: [x * ((sum(xs) / len(xs)) ** 2 + 1e-5) ** -0.5 for x in xs],
+        "you forgot to square: the mean square is mean(x ** 2), not mean(x)": lambda: [x * (sum(xs) / len(xs) + 1e-5) ** -0.5 for x in xs],
+        "you subtracted the mean (that is LayerNorm): RMSNorm only rescales, x_i * (mean(x ** 2) + 1e-5) ** -0.5": lambda: _layernorm(xs),
+        "epsilon is 1e5 (a missing minus sign): it is 1e-5": lambda: [x * (ms + 1e5) ** -0.5 for x in xs],
+        "missing parentheses: ms + 1e-5 ** -0.5 raises only eps to the power; write (ms + 1e-5) ** -0.5": lambda: [x * (ms + 1e-5**-0.5) for x in xs],
+        "** -1 / 2 is (** -1) / 2: the exponent is -0.5, written ** -0.5 or ** (-1 / 2)": lambda: [x * (ms + 1e-5) ** -1 / 2 for x in xs],
+        "you returned the scale alone: multiply each x_i by it, x_i * (mean(x ** 2) + 1e-5) ** -0.5": lambda: [(ms + 1e-5) ** -0.5 for x in xs],
     })
+
+
+def _layernorm(xs):
+    mu = sum(xs) / len(xs)
+    var = sum((x - mu) ** 2 for x in xs) / len(xs)
+    return [(x - mu) * (var + 1e-5) ** -0.5 for x in xs]
 
 
 # ----- attention ------------------------------------------------------------------------------
 
-def attention_float(n_head, q, k, v, keys, values, scale="sqrt", weigh="v", soft=True, itself=True):
+def attention_float(n_head, q, k, v, keys, values, scale="sqrt", weigh="v", soft=True, cache="all", score="k", heads="blocks"):
     """Attention of the new position on plain floats, with one of the known mistakes."""
-    ks, vs = (keys + [k], values + [v]) if itself else (keys, values)
+    ks, vs = {"all": (keys + [k], values + [v]), "old": (keys, values), "new": ([k], [v]), "q": (keys + [q], values + [v])}[cache]
     hd = len(q) // n_head
-    div = {"sqrt": hd**0.5, "head_dim": hd, "none": 1.0, "times": hd**-0.5, "n_embd": len(q) ** 0.5}[scale]
+    div = {"sqrt": hd**0.5, "head_dim": hd, "none": 1.0, "after": 1.0, "times": hd**-0.5, "n_embd": len(q) ** 0.5, "n_head": n_head**0.5}[scale]
     out = []
     for h in range(n_head):
-        lo, hi = h * hd, (h + 1) * hd
-        logits = [sum(a * b for a, b in zip(q[lo:hi], kt[lo:hi])) / div for kt in ks]
+        idx = {"blocks": range(h * hd, (h + 1) * hd), "strided": range(h, len(q), n_head), "offset": range(h, h + hd)}[heads]
+        logits = [sum(q[i] * kt[i] for i in idx) / div for kt in (vs if score == "v" else ks)]
         if soft:
             top = max(logits)
             e = [math.exp(x - top) for x in logits]
             weights = [x / sum(e) for x in e]
         else:
             weights = logits
+        if scale == "after":
+            weights = [w / hd**0.5 for w in weights]
         src = ks if weigh == "k" else vs
-        out += [sum(w * row[lo + j] for w, row in zip(weights, src)) for j in range(hd)]
+        out += [sum(w * row[i] for w, row in zip(weights, src)) for i in idx]
     return out
 
 
@@ -207,9 +231,16 @@ def attention_variants(n_head, q, k, v, keys, values) -> dict:
         "the logits are not scaled: divide q . k by sqrt(head_dim)": lambda: attention_float(*case, scale="none"),
         "you multiplied by sqrt(head_dim): divide q . k by it": lambda: attention_float(*case, scale="times"),
         "you scaled by sqrt(n_embd), the whole vector's size: each head divides by sqrt(head_dim), head_dim = n_embd // n_head": lambda: attention_float(*case, scale="n_embd"),
+        "you scaled by sqrt(n_head): each head divides q . k by sqrt(head_dim), head_dim = n_embd // n_head": lambda: attention_float(*case, scale="n_head"),
+        "you scaled the weights after the softmax: divide the logits q . k by sqrt(head_dim) before it": lambda: attention_float(*case, scale="after"),
         "you weighted the keys: each head's output is sum_t weights_t * v_h[t], the cached values": lambda: attention_float(*case, weigh="k"),
+        "the logits use the values: logits_t = q_h . k_h[t], the keys; the values are what the weights average": lambda: attention_float(*case, score="v"),
         "no softmax: the weights are softmax(logits) over the positions, not the raw scaled logits": lambda: attention_float(*case, soft=False),
-        "the new position is missing: append k and v to the cache *before* attending, so it attends to itself too": lambda: attention_float(*case, itself=False),
+        "the new position is missing: append k and v to the cache *before* attending, so it attends to itself too": lambda: attention_float(*case, cache="old"),
+        "you attended only to the new position: attend over every cached key and value, the new k and v appended": lambda: attention_float(*case, cache="new"),
+        "you appended q to the keys: append k, so the new position's logit is q . k": lambda: attention_float(*case, cache="q"),
+        "your heads take every n_head-th entry (q[h::n_head]): head h is the contiguous slice [h*head_dim, (h+1)*head_dim)": lambda: attention_float(*case, heads="strided"),
+        "head h starts at h, not h * head_dim: its slice is [h*head_dim, (h+1)*head_dim)": lambda: attention_float(*case, heads="offset"),
     })
 
 
