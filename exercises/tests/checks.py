@@ -169,17 +169,20 @@ class Bad(Exception):
     """Raised inside a check to stop it with one failure message."""
 
 
-def attempt(mg, call: Callable, inp: str, what: str, causes: dict[type, str] | None = None):
-    """call(), turning any exception but NotImplementedError into a teaching failure."""
+def attempt(mg, call: Callable, inp: str, what: str, causes: dict | None = None):
+    """call(), turning any exception but NotImplementedError into a teaching failure. causes maps
+    (exception type, words of its message) to the likely cause those words single out, and an
+    exception type alone to what to check (a type by itself can come from many mistakes)."""
     try:
         return call()
     except NotImplementedError:
         raise
     except Exception as e:  # the student's code may raise anything; name it and its cause
         cause = Generic("read the error above and the docstring's formula")
-        for exc_type, text in (causes or {}).items():
-            if isinstance(e, exc_type):
-                cause = text
+        for key, text in (causes or {}).items():
+            exc_type, words = key if isinstance(key, tuple) else (key, None)
+            if isinstance(e, exc_type) and (words is None or words in error_name(e)):
+                cause = text if words else Generic(text)
                 break
         if isinstance(e, TypeError) and "for ^" in error_name(e):
             cause = "^ is bitwise xor in Python (it refuses floats): a power is written **"
@@ -283,6 +286,29 @@ def datas(mg, xs, what: str, inp: str, cause="return a list of Values (build the
     return reals([x.data for x in xs], what + " (each Value's .data)", inp)
 
 
+def same_values(got, want: list) -> bool:
+    """got holds want's own Value objects, in order (a copy of the list is as good: the
+    gradients reach the same Values)."""
+    try:
+        return len(got) == len(want) and all(a is b for a, b in zip(got, want))
+    except TypeError:  # not a sequence
+        return False
+
+
+def untouched(mg, fn: str, given: list, before: list, inp: str) -> None:
+    """Stop with a failure if fn changed a list it was given (its length, its Values or their
+    data): the model goes on using x after rmsnorm(x) as the residual stream, so writing into it
+    breaks training even when the returned list is right."""
+    try:
+        now = [x.data for x in given]
+        same = len(now) == len(before) and all(is_value(mg, x) for x in given) and now == list(before)
+    except Exception:  # noqa: BLE001 - an element that is no longer a Value
+        now, same = safe_repr(given, 200), False
+    if not same:
+        raise Bad(message(f"{fn}: its input list after the call", inp, now, before,
+                          f"{fn} changed its input in place: leave the list (and each Value's .data) as it was and build a new list for the result"))
+
+
 def reals(xs: list, what: str, inp: str) -> list:
     """xs, checked to be plain ints or floats (NaN and inf allowed: the comparison shows them)."""
     for i, x in enumerate(xs):
@@ -350,10 +376,19 @@ OPS = {
     },
 }
 
+VALUE_MATH_CAUSES = {  # inside a Value method
+    (TypeError, "must be real number, not"): "math.exp / math.log / math.pow take plain floats: pass self.data, not the Value itself",
+    (TypeError, "not supported between instances of"): "comparisons work on plain floats: compare self.data (self.data > 0), not the Value itself",
+}
 OP_CAUSES = {
-    AttributeError: "the other operand can be a plain number (the model computes x - max and ms + 1e-5): "
+    (AttributeError, "object has no attribute 'data'"): "the other operand can be a plain number (the model computes x - max and ms + 1e-5): "
     "use other.data only when isinstance(other, Value)",
-    TypeError: "the other operand can be a Value or a plain number; handle both",
+    (TypeError, "unsupported operand type"): "the other operand can be a Value or a plain number; handle both",
+    **VALUE_MATH_CAUSES,
+}
+POW_CAUSES = {
+    (AttributeError, "object has no attribute 'data'"): "the exponent k is a plain number (x ** 2, ms ** -0.5): use k itself, not k.data",
+    **VALUE_MATH_CAUSES,
 }
 
 
@@ -362,10 +397,14 @@ def _op_case(mg, task: str, case):
     label, a, b, b_value = case
     A = V(mg, a)
     B = V(mg, b) if b_value else b
-    out = attempt(mg, lambda: spec["call"](A, B), label, f"{task}: {spec['symbol']}", OP_CAUSES)
+    causes = POW_CAUSES if task == "value_pow" else OP_CAUSES if b_value or b is not None else VALUE_MATH_CAUSES
+    out = attempt(mg, lambda: spec["call"](A, B), label, f"{task}: {spec['symbol']}", causes)
     if not is_value(mg, out):
         cause = NO_RETURN if out is None else "return Value(data, children, local_grads), not a plain number"
         raise Bad(message(f"{task}: the result", label, safe_repr(out, 200), "a new Value", cause))
+    if out is A or out is B:
+        raise Bad(message(f"{task}: the result", label, "one of the inputs, changed", "a new Value",
+                          "return a new Value(data, children, local_grads): yours changed an input and returned it, so the graph loses a node"))
     children, local_grads = out._children, out._local_grads
     if type(children) not in (tuple, list):
         raise Bad(message(f"{task}: the result's children", label, safe_repr(children, 200), "(a, b)" if b_value else "(a,)", "children is a tuple of the input Values: (self, other), or (self,) with its comma"))
@@ -546,6 +585,13 @@ def _twice_graph(mg):
     return _node(mg, 6.0, (x, w), (2.0, 3.0)), [x, w]
 
 
+def _equal_data_graph(mg):
+    a, b = _node(mg, 1.5), _node(mg, 1.5)
+    p = _node(mg, 2.0, (a,), (2.0,))
+    q = _node(mg, 2.0, (b,), (3.0,))
+    return _node(mg, 4.0, (p, q), (1.0, 1.0)), [a, b, p, q]
+
+
 def _known_graph(mg):
     leaves, out, _ = _backward_graph(mg)
     return out, leaves
@@ -559,6 +605,7 @@ BACKWARD_GRAPHS = {
     "shared": (_shared_graph, 1),
     "twice": (_twice_graph, 2),
     "known": (_known_graph, 1),
+    "equal_data": (_equal_data_graph, 1),
 }
 
 
@@ -590,20 +637,15 @@ def backward_used_twice(mg, fx):
     d, (a,) = _diamond_graph(mg)
     attempt(mg, d.backward, "d.backward()", "backward: diamond")
     if not close(a.grad, 5.0):
-        cause = _backward_cause(mg, [a.grad], fx, "diamond") or (
-            "a node used twice must get both gradient contributions: accumulate with child.grad += ..., "
-            "never child.grad = ... (that keeps only the last one)"
-            if close(a.grad, 2.0) or close(a.grad, 3.0)
-            else Generic("sum local_grad * node.grad over every path from the output")
+        cause = _backward_cause(mg, [a.grad], fx, "diamond") or Generic(
+            "a.grad sums local_grad * node.grad over both paths (2 * 1 through b, 3 * 1 through c)"
         )
         failures.append(message("backward: a node used twice", "b = Value(4, (a,), (2.0,)); c = Value(6, (a,), (3.0,)); d = Value(10, (b, c), (1, 1)); d.backward(); a.grad", a.grad, 5.0, cause))
     sq, (e,) = _square_graph(mg)
     attempt(mg, sq.backward, "sq.backward()", "backward: a * a")
     if not close(e.grad, 3.0):
-        cause = _backward_cause(mg, [e.grad], fx, "square") or (
-            "a node listed twice among the children (a * a) must get both contributions: child.grad += ..."
-            if close(e.grad, 1.5)
-            else Generic("add local_grad * node.grad for every (child, local_grad) pair, duplicates included")
+        cause = _backward_cause(mg, [e.grad], fx, "square") or Generic(
+            "add local_grad * node.grad for every (child, local_grad) pair, a child listed twice (a * a) included"
         )
         failures.append(message("backward: a * a", "e = Value(1.5); sq = Value(2.25, (e, e), (1.5, 1.5)); sq.backward(); e.grad", e.grad, 3.0, cause))
     return failures
@@ -625,7 +667,7 @@ def backward_order(mg, fx):
     elif got[0] != 1:
         cause = "start with self.grad = 1"
     elif close(got[2], 1.0) or close(got[2], 2.0):
-        cause = "a.grad kept only one of its two contributions (1 from out, 2 from b): accumulate with child.grad += ..."
+        cause = Generic("a.grad equals one of its two contributions (1 from out, 2 from b): both must be added, each local_grad * node.grad")
     else:
         cause = Generic(ORDER_CAUSE)
     return [message("backward: order of the nodes", inp, got, want, cause)]
@@ -644,9 +686,9 @@ def backward_shared(mg, fx):
     if cause:
         pass
     elif close(got[0], 3.0) or close(got[0], 5.0):
-        cause = "s.grad kept only one of its two contributions (3 from p, 5 from q): accumulate with child.grad += ..."
+        cause = Generic("s.grad equals one of its two contributions (3 from p, 5 from q): both must be added, each local_grad * node.grad")
     elif close(got[0], 8.0) and got[1] > 16.0:
-        cause = "a node was processed twice: visit each node once (keep a set of visited nodes), " + ORDER_CAUSE
+        cause = Generic("x got more than s passed on: visit each node once, " + ORDER_CAUSE)
     else:
         cause = Generic(ORDER_CAUSE)
     inp = "x = Value(1); s = Value(2, (x,), (2.0,)); p = Value(6, (s,), (3.0,)); q = Value(10, (s,), (5.0,)); out = Value(16, (p, q), (1, 1)); grads of [s, x]"
@@ -662,13 +704,26 @@ def backward_twice(mg, fx):
     got = _grads([x, w], "out = Value(6, (x, w), (2.0, 3.0)); out.backward(); out.backward(); [x.grad, w.grad]")
     if close(got, [4.0, 6.0]):
         return []
-    cause = _backward_cause(mg, got, fx, "twice") or (
-        "backward() must add into .grad, never reset it: a second call adds the gradients again "
-        "(zeroing is the optimizer's job, after each step)"
-        if close(got, [2.0, 3.0])
-        else Generic("child.grad += local_grad * node.grad")
+    cause = _backward_cause(mg, got, fx, "twice") or Generic(
+        "each call adds its gradients into .grad (child.grad += local_grad * node.grad); zeroing is the optimizer's job"
     )
     return [message("backward: called twice", "out = Value(6, (x, w), (2.0, 3.0)); out.backward(); out.backward(); [x.grad, w.grad]", got, [4.0, 6.0], cause)]
+
+
+@check("backward", "equal_data")
+def backward_equal_data(mg, fx):
+    """Two nodes that hold the same number are still two nodes: each gets its own gradient."""
+    out, watched = _equal_data_graph(mg)
+    inp = "a = Value(1.5); b = Value(1.5); p = Value(2, (a,), (2.0,)); q = Value(2, (b,), (3.0,)); out = Value(4, (p, q), (1, 1)); grads of [a, b, p, q]"
+    attempt(mg, out.backward, inp, "backward: equal data")
+    got = _grads(watched, inp)
+    want = [2.0, 3.0, 1.0, 1.0]
+    if close(got, want):
+        return []
+    cause = _backward_cause(mg, got, fx, "equal_data")
+    if not cause and (close(got[:2], [2.0, 0.0]) or close(got[2:], [1.0, 0.0])):
+        cause = "b and q were skipped because a and p hold the same numbers: keep the visited *nodes* (a set of Values, or of id(node)), not their .data"
+    return [message("backward: distinct nodes with equal data", inp, got, want, cause or Generic(ORDER_CAUSE))]
 
 
 @check("backward", "topological_order_function")
@@ -819,10 +874,18 @@ def case_key(xs) -> str:
     return json.dumps(xs)
 
 
+NN_MATH_CAUSES = {  # inside linear, softmax, rmsnorm, attention: Values all the way, so gradients flow
+    (TypeError, "must be real number, not"): "math functions take plain floats and cut the graph: use Value ops on the Values "
+    "(v.exp(), v.log(), v ** -0.5) so gradients flow",
+}
+
+
 def _linear(mg, x, w):
     inp = f"linear(x={fmt(x)}, w={fmt(w)})"
     X, W = Vs(mg, x), [Vs(mg, row) for row in w]
-    out = attempt(mg, lambda: mg.nn.linear(X, W), inp, "linear", {IndexError: "w is (nout, nin): one output per row w[o], summing w[o][i] * x[i] over i"})
+    out = attempt(mg, lambda: mg.nn.linear(X, W), inp, "linear", {IndexError: "w is (nout, nin): one output per row w[o], summing w[o][i] * x[i] over i", **NN_MATH_CAUSES})
+    for given, before in [(X, x)] + list(zip(W, w)):
+        untouched(mg, "linear", given, before, inp)
     return X, W, out, inp
 
 
@@ -895,16 +958,19 @@ def linear_gradcheck(mg, fx):
 
 def _softmax(mg, xs):
     inp = f"softmax({fmt(xs)})"
+    X = Vs(mg, xs)
     out = attempt(
         mg,
-        lambda: mg.nn.softmax(Vs(mg, xs)),
+        lambda: mg.nn.softmax(X),
         inp,
         "softmax",
         {
             OverflowError: "exp() overflowed on a large number: subtract the max first, exp(x_i - max(x)), at most exp(0) = 1 (not exp(max(x) - x_i)), with max(x) a plain float (max(v.data for v in logits))",
-            TypeError: "max() of Values cannot compare them: use the plain float max(v.data for v in logits)",
+            (TypeError, "not supported between instances of"): "max() of Values cannot compare them: use the plain float max(v.data for v in logits)",
+            **NN_MATH_CAUSES,
         },
     )
+    untouched(mg, "softmax", X, xs, inp)
     return datas(mg, out, "softmax: the result", inp), inp
 
 
@@ -969,7 +1035,9 @@ def softmax_gradcheck(mg, fx):
 
 def _rmsnorm(mg, xs):
     inp = f"rmsnorm({fmt(xs)})"
-    out = attempt(mg, lambda: mg.nn.rmsnorm(Vs(mg, xs)), inp, "rmsnorm", {TypeError: "(mean square + 1e-5) ** -0.5: square each x_i (x_i * x_i), and the exponent applies to the sum plus eps"})
+    X = Vs(mg, xs)
+    out = attempt(mg, lambda: mg.nn.rmsnorm(X), inp, "rmsnorm", {**NN_MATH_CAUSES, TypeError: "(mean square + 1e-5) ** -0.5: square each x_i (x_i * x_i), and the exponent applies to the sum plus eps"})
+    untouched(mg, "rmsnorm", X, xs, inp)
     return datas(mg, out, "rmsnorm: the result", inp), inp
 
 
@@ -1033,8 +1101,10 @@ ATTN_CASES = {
     ),
 }
 ATTN_CAUSES = {
-    IndexError: "index out of range: head h uses the slice [h*head_dim, (h+1)*head_dim) of q, k and v, with head_dim = n_embd // n_head",
-    ValueError: "softmax over no positions? append k and v to the cache *before* attending: the new position attends to itself too",
+    (TypeError, "slice indices must be integers"): "head_dim = len(q) // n_head, an int (integer division), so it can slice",
+    (ValueError, "empty"): "softmax over no positions: append k and v to the cache *before* attending, so the new position attends to itself too",
+    **NN_MATH_CAUSES,
+    IndexError: "head h uses the slice [h*head_dim, (h+1)*head_dim) of q, k and v, with head_dim = n_embd // n_head",
     ZeroDivisionError: "append k and v to the cache before attending, and scale by sqrt(head_dim) = (len(q) // n_head) ** 0.5",
 }
 
@@ -1051,6 +1121,8 @@ def _attention(mg, label, case):
     n_head, q, k, v, keys, values = _attn_inputs(mg, case)
     inp = f"attention(q={fmt(case[1])}, k={fmt(case[2])}, v={fmt(case[3])}, keys={fmt(case[4])}, values={fmt(case[5])}, n_head={n_head})"
     out = attempt(mg, lambda: mg.attention.attention(q, k, v, keys, values, n_head), inp, f"attention ({label})", ATTN_CAUSES)
+    for given, before in ((q, case[1]), (k, case[2]), (v, case[3])):
+        untouched(mg, "attention", given, before, inp)
     return datas(mg, out, "attention: the result", inp, ATTN_FLAT), inp
 
 
@@ -1121,7 +1193,7 @@ def attention_single(mg, fx):
     out = attempt(mg, lambda: mg.attention.attention(Q, K, Vv, keys, values, 2), inp, "attention: empty cache", ATTN_CAUSES)
     got = datas(mg, out, "attention: the result", inp, ATTN_FLAT)
     failures = []
-    cache_ok = len(keys) == 1 and len(values) == 1 and keys[0] is K and values[0] is Vv
+    cache_ok = len(keys) == 1 and len(values) == 1 and same_values(keys[0], K) and same_values(values[0], Vv)
     if not close(got, v, 1e-12, 1e-12):
         if not cache_ok:
             why = "append k and v to the cache first, then attend over the whole cache: softmax over one position is [1.0], so each head returns its slice of v"
@@ -1130,8 +1202,8 @@ def attention_single(mg, fx):
         else:
             why = Generic("softmax over one position is [1.0], so head h returns v[h*head_dim:(h+1)*head_dim]: the output is v itself")
         failures.append(message("attention over a single position must return that position's value vector", inp, got, v, why))
-    if len(keys) != 1 or len(values) != 1 or keys[0] is not K or values[0] is not Vv:
-        failures.append(message("attention: the cache after the call", inp, f"{len(keys)} keys, {len(values)} values", "keys == [k], values == [v] (the same list objects)", "append k to keys and v to values exactly once: the next position reads them from this cache"))
+    if not cache_ok:
+        failures.append(message("attention: the cache after the call", inp, f"{len(keys)} keys, {len(values)} values", "keys == [k], values == [v] (k's and v's own Values, or a copy of the list)", "append k to keys and v to values exactly once: the next position reads them from this cache"))
     return failures
 
 
@@ -1200,7 +1272,7 @@ def _adam_run(mg, steps, grads=ADAM_GRADS):
             lambda: opt.step(step, ADAM_NUM_STEPS),
             inp,
             "Adam.step",
-            {ZeroDivisionError: "bias correction at step 0: divide by (1 - beta ** (step + 1)), step is 0-based"},
+            {(ZeroDivisionError, "division by zero"): "bias correction at step 0: divide by (1 - beta ** (step + 1)), step is 0-based"},
         )
         traj.append(reals([p.data for p in params], f"Adam: p.data after step({step})", inp))
         leftover.append([p.grad for p in params])
@@ -1278,6 +1350,7 @@ class FakeModel:
 VOCAB, BOS, BLOCK = 5, 4, 6
 FIRST_LOGITS = [0.5, 1.5, -0.5, 1.0, 0.0]  # the distribution of the first token (BOS included)
 SAMPLING_CAUSES = {
+    (ValueError, "number of weights does not match"): "one weight per token: weights=[p.data for p in probs], the vocab_size probabilities",
     IndexError: "positions run 0..block_size-1, and tokens 0..vocab_size-1",
     TypeError: "next = rng.choices(range(vocab_size), weights=[p.data for p in probs])[0]",
 }

@@ -48,6 +48,21 @@ def grad_of(v, what):
     return num(v.grad, what + ".grad")
 
 
+def untouched(given, before, what):
+    """Raise if the student's function changed a list it was given (the model reuses x after
+    rmsnorm(x) as the residual stream, so writing into it breaks training)."""
+    if len(given) != len(before) or [getattr(x, "data", None) for x in given] != list(before):
+        raise NotANumber("%s changed its input list in place: leave it (and each Value's .data) as it was" % what)
+
+
+def same_values(got, want):
+    """got holds want's own Value objects in order (a copy of the list is as good)."""
+    try:
+        return len(got) == len(want) and all(a is b for a, b in zip(got, want))
+    except TypeError:
+        return False
+
+
 def values_list(out, mg, n, what="output"):
     if type(out) is not list:
         raise NotANumber("%s is a %s, expected a list of %d Values" % (what, type(out).__name__, n))
@@ -283,6 +298,9 @@ def probe_linear(mg, inputs):
         x = [V(a) for a in xs]
         W = [[V(a) for a in row] for row in w]
         out = mg.nn.linear(x, W)
+        untouched(x, xs, "linear(x, w)")
+        for row, before in zip(W, w):
+            untouched(row, before, "linear(x, w)")
         fwd = values_list(out, mg, len(w))
         flat = x + [p for row in W for p in row]
         return {"forward": fwd, "gradient": _weighted_sum_grads(mg, out, coefs, flat)}
@@ -298,6 +316,7 @@ def _vector_probe(fn_name):
             xs, coefs = c
             x = [V(a) for a in xs]
             out = getattr(mg.nn, fn_name)(x)
+            untouched(x, xs, fn_name + "(x)")
             fwd = values_list(out, mg, len(xs))
             return {"forward": fwd, "gradient": _weighted_sum_grads(mg, out, coefs, x)}
 
@@ -324,12 +343,14 @@ def probe_attention(mg, inputs):
         Vs = [[V(a) for a in row] for row in values]
         key_cache, value_cache = list(Ks), list(Vs)
         out = mg.attention.attention(Q, K, Vv, key_cache, value_cache, n_head)
+        for given, before, name in ((Q, q, "q"), (K, k, "k"), (Vv, v, "v")):
+            untouched(given, before, "attention(q, k, v, ...): " + name)
         fwd = values_list(out, mg, len(q))
         cache = [
             num(len(key_cache), "len(keys)"),
             num(len(value_cache), "len(values)"),
-            1 if (key_cache and key_cache[-1] is K) else 0,
-            1 if (value_cache and value_cache[-1] is Vv) else 0,
+            1 if (key_cache and same_values(key_cache[-1], K)) else 0,
+            1 if (value_cache and same_values(value_cache[-1], Vv)) else 0,
         ]
         flat = Q + K + Vv + [p for row in Ks + Vs for p in row]
         return {"forward": fwd, "gradient": _weighted_sum_grads(mg, out, coefs, flat), "cache": cache}

@@ -68,7 +68,7 @@ CHECKS = {
     "value_exp": _op_checks("e ** a", "d e**a/da = e ** a.data (the output itself)"),
     "value_relu": _op_checks("max(0, a)", "the local gradient is 1.0 where a > 0 and 0 elsewhere"),
     "backward": [
-        Check("small", "gradients of small graphs that use one node twice (x*x + x)", 1,
+        Check("small", "gradients of small graphs that use one node twice (x*x + x) or hold equal numbers in distinct nodes", 1,
               hint="gradients must be *added* (+=) into each child, a node used twice gets both contributions"),
         Check("random", "gradients of random graphs of 40 operations with shared nodes", 2,
               hint="visit nodes in reverse topological order: a node's grad must be complete before it is passed on"),
@@ -86,7 +86,7 @@ CHECKS = {
               hint="per head: slice [h*head_dim, (h+1)*head_dim), scale by 1/sqrt(head_dim), softmax over all cached positions"),
         Check("gradient", "gradients of q, k, v and the cached keys and values", 2,
               hint="build everything from Value ops so gradients reach q, k, v and the cache"),
-        Check("cache", "k and v are appended to keys and values (the same objects)", 1,
+        Check("cache", "k and v are appended to keys and values (their own Values, the list or a copy)", 1,
               hint="append k to keys and v to values before attending: the new position attends to itself"),
     ],
     "adam": [
@@ -114,7 +114,7 @@ TWINS = {
     **{(t, name): twins for t in ("value_add", "value_mul", "value_pow", "value_log", "value_exp", "value_relu", "linear", "rmsnorm")
        for name, twins in _OPS.items()},
     ("rmsnorm", "forward"): ("known_answers", "unit_mean_square"),
-    ("backward", "small"): ("chain_rule", "used_twice"),
+    ("backward", "small"): ("chain_rule", "used_twice", "equal_data"),
     ("backward", "random"): ("topological_order", "shared_subgraph", "twice_accumulates", "known_answers"),
     ("backward", "speed"): ("speed",),
     ("backward", "order"): ("topological_order_function",),
@@ -195,6 +195,7 @@ def make_inputs(task_id: str, seed: int) -> dict:
         small = [
             {"leaves": [a], "ops": [["mul", 0, 0], ["add", 1, 0]]},  # x*x + x
             {"leaves": [a, b], "ops": [["mul", 0, 1], ["add", 0, 1], ["mul", 2, 3]]},  # (ab)(a+b)
+            {"leaves": [a, a], "ops": [["addc", 0, b], ["addc", 1, b], ["mul", 2, 3]]},  # equal data, distinct nodes
         ]
         twice = dict(_random_graph(rng, 4, 12), calls=2)  # a second backward() adds the gradients again
         return {
