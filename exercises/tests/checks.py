@@ -741,8 +741,18 @@ def backward_topo_function(mg, fx):
         raise Bad(message("backward: topological_order(root)", inp, safe_repr(topo, 100), "a list of Values", NO_RETURN if topo is None else "return the list of nodes"))
     got = [names.get(id(n), "?") for n in topo]
     if sorted(got) != sorted(names.values()):
-        dup = len(got) != len(set(got))
-        cause = "a node appears twice: remember the visited nodes and add each once" if dup else Generic("every node reachable from root, root included, exactly once")
+        missing = set(names.values()) - set(got)
+        if "?" in got:
+            cause = ("the list holds nodes of other graphs: your topological_order keeps state between calls (a default "
+                     "argument such as topo=[] or visited=set() is made once and shared by every call): create them inside the function")
+        elif len(got) != len(set(got)):
+            cause = "a node appears twice: remember the visited nodes and add each once"
+        elif missing == {"x", "y"}:
+            cause = "the leaves x and y are missing: add every node, those with no children too"
+        elif missing == {"root"}:
+            cause = "root itself is missing: it comes last, after all of its children"
+        else:
+            cause = Generic("every node reachable from root, root included, exactly once")
         return [message("backward: topological_order(root)", inp, got, "each of x, y, s, p, q, root exactly once", cause)]
     pos = {n: i for i, n in enumerate(got)}
     for parent, kids in (("s", "xy"), ("p", ("s", "x")), ("q", ("s",)), ("root", ("p", "q"))):
@@ -1486,8 +1496,12 @@ def sampling_block_size(mg, fx):
     positions = [p for _, p, _ in model.calls]
     if isinstance(got, list) and len(got) == BLOCK and positions == list(range(BLOCK)):
         return []
-    cause = "one model call per position 0..block_size-1 (for pos_id in range(block_size)), then stop: the model has no position embedding beyond"
-    if len(got) < BLOCK and positions == list(range(len(got) + 1)):
+    cause = Generic("one model call per position 0..block_size-1 (for pos_id in range(block_size)), then stop: the model has no position embedding beyond")
+    if positions == list(range(BLOCK)):
+        cause = f"the model was called at every position, but the name has {len(got)} tokens: append each token you draw (inside the loop) and return them all"
+    elif len(positions) > BLOCK and positions[:BLOCK] == list(range(BLOCK)):
+        cause = "you went on past position block_size - 1: stop after block_size tokens (for pos_id in range(block_size)), the model has no position embedding beyond"
+    elif len(got) < BLOCK and positions == list(range(len(got) + 1)):
         cause = "you stopped early, on a BOS drawn against a logit of -40: draw with weights=[p.data for p in probs], the softmax probabilities"
     return [message("sampling: stopping at block_size", inp, f"{len(got)} tokens, model called at positions {positions}", f"{BLOCK} tokens, positions {list(range(BLOCK))}", cause)]
 
