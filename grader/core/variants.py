@@ -204,7 +204,7 @@ def _layernorm(xs):
 
 def attention_float(n_head, q, k, v, keys, values, scale="sqrt", weigh="v", soft=True, cache="all", score="k", heads="blocks"):
     """Attention of the new position on plain floats, with one of the known mistakes."""
-    ks, vs = {"all": (keys + [k], values + [v]), "old": (keys, values), "new": ([k], [v]), "q": (keys + [q], values + [v])}[cache]
+    ks, vs = {"all": (keys + [k], values + [v]), "old": (keys, values), "new": ([k], [v]), "q": (keys + [q], values + [v]), "twice": (keys + [k, k], values + [v, v])}[cache]
     hd = len(q) // n_head
     div = {"sqrt": hd**0.5, "head_dim": hd, "none": 1.0, "after": 1.0, "times": hd**-0.5, "n_embd": len(q) ** 0.5, "n_head": n_head**0.5}[scale]
     out = []
@@ -238,6 +238,7 @@ def attention_variants(n_head, q, k, v, keys, values) -> dict:
         "no softmax: the weights are softmax(logits) over the positions, not the raw scaled logits": lambda: attention_float(*case, soft=False),
         "the new position is missing: append k and v to the cache *before* attending, so it attends to itself too": lambda: attention_float(*case, cache="old"),
         "you attended only to the new position: attend over every cached key and value, the new k and v appended": lambda: attention_float(*case, cache="new"),
+        "the new position counts twice: append k and v to the cache once": lambda: attention_float(*case, cache="twice"),
         "you appended q to the keys: append k, so the new position's logit is q . k": lambda: attention_float(*case, cache="q"),
         "your heads take every n_head-th entry (q[h::n_head]): head h is the contiguous slice [h*head_dim, (h+1)*head_dim)": lambda: attention_float(*case, heads="strided"),
         "head h starts at h, not h * head_dim: its slice is [h*head_dim, (h+1)*head_dim)": lambda: attention_float(*case, heads="offset"),
@@ -251,6 +252,8 @@ ADAM_VARIANTS = {
     "m is not bias-corrected: m_hat = m / (1 - beta1 ** (step + 1)), as v_hat = v / (1 - beta2 ** (step + 1))": "nobias_m",
     "v is not bias-corrected: v_hat = v / (1 - beta2 ** (step + 1)), as m_hat = m / (1 - beta1 ** (step + 1))": "nobias_v",
     "m_hat is corrected with beta1, not beta2: m_hat = m / (1 - beta1 ** (step + 1))": "m_hat_beta2",
+    "v_hat is corrected with beta2, not beta1: v_hat = v / (1 - beta2 ** (step + 1))": "v_hat_beta1",
+    "the new gradient's weight is missing: m = beta1 * m + (1 - beta1) * g and v = beta2 * v + (1 - beta2) * g ** 2": "ema_no_weight",
     "beta1 and beta2 swapped: m uses beta1, v uses beta2": "swap",
     "no lr decay: lr_t = learning_rate * (1 - step / num_steps)": "nodecay",
     "the lr decay is one step ahead: step is 0-based, lr_t = learning_rate * (1 - step / num_steps)": "decay+1",
@@ -307,9 +310,11 @@ def adam_trajectory(p0, grads, lr, beta1, beta2, eps, num_steps, variant=None):
             g2 = abs(g) if variant == "abs" else g**2
             if variant == "ema_swapped":
                 mi, vi = (1 - beta1) * m[i] + beta1 * g, (1 - beta2) * v[i] + beta2 * g2
+            elif variant == "ema_no_weight":
+                mi, vi = beta1 * m[i] + g, beta2 * v[i] + g2
             else:
                 mi, vi = beta1 * m[i] + (1 - beta1) * g, beta2 * v[i] + (1 - beta2) * g2
-            mh, vh = {"nobias": (mi, vi), "nobias_m": (mi, vi / c2), "nobias_v": (mi / c1, vi), "m_hat_beta2": (mi / c2, vi / c2)}.get(variant, (mi / c1, vi / c2))
+            mh, vh = {"nobias": (mi, vi), "nobias_m": (mi, vi / c2), "nobias_v": (mi / c1, vi), "m_hat_beta2": (mi / c2, vi / c2), "v_hat_beta1": (mi / c1, vi / c1)}.get(variant, (mi / c1, vi / c2))
             m[i] = {"m_local": m[i], "hat_stored": mh}.get(variant, mi)
             v[i] = {"v_local": v[i], "hat_stored": vh}.get(variant, vi)
             denom = {"eps_inside": (vh + eps) ** 0.5, "nosqrt": vh + eps, "noeps": vh**0.5}.get(variant, vh**0.5 + eps)
@@ -333,6 +338,7 @@ BACKWARD_VARIANTS = {
     "assign": "a node used twice must get both gradient contributions: accumulate with child.grad += ..., never child.grad = ... (that keeps only the last one)",
     "local_only": "chain rule: add local_grad * node.grad (the node's own grad), not local_grad alone",
     "child_grad": "multiply by the grad of the node being processed, not the child's own: child.grad += local_grad * node.grad, node the one whose children you walk",
+    "no_local": "chain rule: multiply by the local gradient, child.grad += local_grad * node.grad (yours passes node.grad on unchanged)",
     "data": "chain rule with node.data: child.grad += local_grad * node.grad, the node's grad, not its value",
     "skip_root": "the loop must start at the output itself: walk every node of topological_order(self), the output included",
     "root_after": "set self.grad = 1 before the loop, not after it: the loop passes the output's grad on, so it must already be 1",
@@ -418,6 +424,8 @@ def simulated_backward(nodes, variant, calls=1):
                     g[c] = lg * upstream
                 elif variant == "local_only":
                     g[c] += lg
+                elif variant == "no_local":
+                    g[c] += upstream
                 elif variant == "child_grad":
                     g[c] += lg * g[c]
                 else:
@@ -441,4 +449,5 @@ def sampling_variants(names, bos, block_size) -> dict:
         "you dropped the last token of every name: return every token drawn before BOS (out[:-1] or range(len(out) - 1) loses one)": [w[:-1] for w in names],
         "every name starts with BOS: feed BOS to the model first, but do not put it in the name": [[bos] + w for w in names],
         "BOS ends up in the name: break before appending it": [w + [bos] if len(w) < block_size else w for w in names],
+        "your names stop one token short of block_size: draw at every position, range(block_size), not range(block_size - 1)": [w[: block_size - 1] for w in names],
     }
