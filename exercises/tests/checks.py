@@ -1500,7 +1500,7 @@ def sampling_block_size(mg, fx):
     if positions == list(range(BLOCK)):
         cause = f"the model was called at every position, but the name has {len(got)} tokens: append each token you draw (inside the loop) and return them all"
     elif len(positions) > BLOCK and positions[:BLOCK] == list(range(BLOCK)):
-        cause = "you went on past position block_size - 1: stop after block_size tokens (for pos_id in range(block_size)), the model has no position embedding beyond"
+        cause = "one model call per position 0..block_size-1: you went on to position block_size, where the model has no position embedding (for pos_id in range(block_size))"
     elif len(got) < BLOCK and positions == list(range(len(got) + 1)):
         cause = "you stopped early, on a BOS drawn against a logit of -40: draw with weights=[p.data for p in probs], the softmax probabilities"
     return [message("sampling: stopping at block_size", inp, f"{len(got)} tokens, model called at positions {positions}", f"{BLOCK} tokens, positions {list(range(BLOCK))}", cause)]
