@@ -58,6 +58,7 @@ OPS = {
             "factor k - 1: d(a ** k)/da = k * a ** (k - 1), not (k - 1) * a ** (k - 1)": lambda a, k: ((k - 1) * a ** (k - 1),),
             "that is the forward value a ** k, not its derivative k * a ** (k - 1)": lambda a, k: (a**k,),
             "missing parentheses: k * a ** k - 1 subtracts 1 at the end; write k * a ** (k - 1)": lambda a, k: (k * a**k - 1,),
+            "misplaced parentheses: k * (a ** k - 1) subtracts 1 from the power; write k * a ** (k - 1)": lambda a, k: (k * (a**k - 1),),
             "that is the derivative with respect to the exponent, a ** k * ln(a); d(a ** k)/da = k * a ** (k - 1)": lambda a, k: (a**k * math.log(a),),
             "the power is missing: d(a ** k)/da = k * a ** (k - 1), not k * a (that holds only for k = 2)": lambda a, k: (k * a,),
         },
@@ -189,7 +190,7 @@ def rmsnorm_variants(xs) -> dict:
         "you subtracted the mean (that is LayerNorm): RMSNorm only rescales, x_i * (mean(x ** 2) + 1e-5) ** -0.5": lambda: _layernorm(xs),
         "epsilon is 1e5 (a missing minus sign): it is 1e-5": lambda: [x * (ms + 1e5) ** -0.5 for x in xs],
         "missing parentheses: ms + 1e-5 ** -0.5 raises only eps to the power; write (ms + 1e-5) ** -0.5": lambda: [x * (ms + 1e-5**-0.5) for x in xs],
-        "** -1 / 2 is (** -1) / 2: the exponent is -0.5, written ** -0.5 or ** (-1 / 2)": lambda: [x * (ms + 1e-5) ** -1 / 2 for x in xs],
+        "** binds tighter than /: ** -1 / 2 (or 1 / ... ** 1/2) is a power of -1, then halved; the exponent is -0.5, written ** -0.5 or ** (-1 / 2)": lambda: [x * (ms + 1e-5) ** -1 / 2 for x in xs],
         "you returned the scale alone: multiply each x_i by it, x_i * (mean(x ** 2) + 1e-5) ** -0.5": lambda: [(ms + 1e-5) ** -0.5 for x in xs],
     })
 
@@ -202,7 +203,7 @@ def _layernorm(xs):
 
 # ----- attention ------------------------------------------------------------------------------
 
-def attention_float(n_head, q, k, v, keys, values, scale="sqrt", weigh="v", soft=True, cache="all", score="k", heads="blocks"):
+def attention_float(n_head, q, k, v, keys, values, scale="sqrt", weigh="v", soft=True, cache="all", score="k", heads="blocks", unsliced=""):
     """Attention of the new position on plain floats, with one of the known mistakes."""
     ks, vs = {"all": (keys + [k], values + [v]), "old": (keys, values), "new": ([k], [v]), "q": (keys + [q], values + [v]), "twice": (keys + [k, k], values + [v, v])}[cache]
     hd = len(q) // n_head
@@ -210,7 +211,8 @@ def attention_float(n_head, q, k, v, keys, values, scale="sqrt", weigh="v", soft
     out = []
     for h in range(n_head):
         idx = {"blocks": range(h * hd, (h + 1) * hd), "strided": range(h, len(q), n_head), "offset": range(h, h + hd)}[heads]
-        logits = [sum(q[i] * kt[i] for i in idx) / div for kt in (vs if score == "v" else ks)]
+        iq, ik, iv = (range(hd) if name == unsliced else idx for name in "qkv")  # unsliced: every head reads the first slice
+        logits = [sum(q[i] * kt[j] for i, j in zip(iq, ik)) / div for kt in (vs if score == "v" else ks)]
         if soft:
             top = max(logits)
             e = [math.exp(x - top) for x in logits]
@@ -220,7 +222,7 @@ def attention_float(n_head, q, k, v, keys, values, scale="sqrt", weigh="v", soft
         if scale == "after":
             weights = [w / hd**0.5 for w in weights]
         src = ks if weigh == "k" else vs
-        out += [sum(w * row[i] for w, row in zip(weights, src)) for i in idx]
+        out += [sum(w * row[i] for w, row in zip(weights, src)) for i in iv]
     return out
 
 
@@ -241,6 +243,7 @@ def attention_variants(n_head, q, k, v, keys, values) -> dict:
         "the new position counts twice: append k and v to the cache once": lambda: attention_float(*case, cache="twice"),
         "you appended q to the keys: append k, so the new position's logit is q . k": lambda: attention_float(*case, cache="q"),
         "your heads take every n_head-th entry (q[h::n_head]): head h is the contiguous slice [h*head_dim, (h+1)*head_dim)": lambda: attention_float(*case, heads="strided"),
+        **{f"every head used the first head's slice of {x}: {x}_h = {x}[h*head_dim:(h+1)*head_dim] for head h": (lambda x=x: attention_float(*case, unsliced=x)) for x in "qk"},
         "head h starts at h, not h * head_dim: its slice is [h*head_dim, (h+1)*head_dim)": lambda: attention_float(*case, heads="offset"),
     })
 
@@ -269,6 +272,7 @@ ADAM_VARIANTS = {
     "m and v must be kept between steps (self.m[i], self.v[i]): yours start from 0 at every step": "state",
     "the new m is never stored: write it back, self.m[i] = beta1 * self.m[i] + (1 - beta1) * g (yours restarts from 0 at every step)": "m_local",
     "the new v is never stored: write it back, self.v[i] = beta2 * self.v[i] + (1 - beta2) * g ** 2 (yours restarts from 0 at every step)": "v_local",
+    "m and v are one number shared by every parameter: keep one m and one v per parameter, self.m[i] and self.v[i]": "shared_state",
     "you stored m_hat and v_hat back into self.m and self.v: keep m and v uncorrected, the bias-corrected ones are for this step's update only": "hat_stored",
     "the weights of the moving averages are swapped: m = beta1 * m + (1 - beta1) * g, the old m weighted by beta1 (v likewise with beta2)": "ema_swapped",
     "you zeroed the grads before using them: m and v read p.grad first, then p.grad = 0 after the update": "zero_first",
@@ -306,17 +310,18 @@ def adam_trajectory(p0, grads, lr, beta1, beta2, eps, num_steps, variant=None):
             "bias_precedence": ((1 - beta1) ** t, (1 - beta2) ** t),
         }.get(variant, (1 - beta1**t, 1 - beta2**t))
         for i in range(n):
+            j = 0 if variant == "shared_state" else i  # the slot of m and v parameter i uses
             g = {"data": p[i], "zero_first": 0.0}.get(variant, g_step[i])
             g2 = abs(g) if variant == "abs" else g**2
             if variant == "ema_swapped":
-                mi, vi = (1 - beta1) * m[i] + beta1 * g, (1 - beta2) * v[i] + beta2 * g2
+                mi, vi = (1 - beta1) * m[j] + beta1 * g, (1 - beta2) * v[j] + beta2 * g2
             elif variant == "ema_no_weight":
-                mi, vi = beta1 * m[i] + g, beta2 * v[i] + g2
+                mi, vi = beta1 * m[j] + g, beta2 * v[j] + g2
             else:
-                mi, vi = beta1 * m[i] + (1 - beta1) * g, beta2 * v[i] + (1 - beta2) * g2
+                mi, vi = beta1 * m[j] + (1 - beta1) * g, beta2 * v[j] + (1 - beta2) * g2
             mh, vh = {"nobias": (mi, vi), "nobias_m": (mi, vi / c2), "nobias_v": (mi / c1, vi), "m_hat_beta2": (mi / c2, vi / c2), "v_hat_beta1": (mi / c1, vi / c1)}.get(variant, (mi / c1, vi / c2))
-            m[i] = {"m_local": m[i], "hat_stored": mh}.get(variant, mi)
-            v[i] = {"v_local": v[i], "hat_stored": vh}.get(variant, vi)
+            m[j] = {"m_local": m[j], "hat_stored": mh}.get(variant, mi)
+            v[j] = {"v_local": v[j], "hat_stored": vh}.get(variant, vi)
             denom = {"eps_inside": (vh + eps) ** 0.5, "nosqrt": vh + eps, "noeps": vh**0.5}.get(variant, vh**0.5 + eps)
             p[i] += (1 if variant == "plus" else -1) * lr_t * (g if variant == "raw_grad" else mh) / denom
         traj.append(list(p))
