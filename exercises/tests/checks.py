@@ -169,6 +169,15 @@ class Bad(Exception):
     """Raised inside a check to stop it with one failure message."""
 
 
+# Error messages that single out their mistake wherever they arise.
+MESSAGE_CAUSES = (
+    (TypeError, "for ^", "^ is bitwise xor in Python (it refuses floats): a power is written **"),
+    (TypeError, "for //", "// is floor division (it rounds, and Value has none): divide with /"),
+    (AttributeError, "'float' object has no attribute 'grad'", "a plain number where a node belongs: zip(v._children, v._local_grads) gives (child, local_grad) pairs, in that order"),
+    (AttributeError, "'float' object has no attribute '_children'", "a plain number where a node belongs: zip(v._children, v._local_grads) gives (child, local_grad) pairs, in that order"),
+)
+
+
 def attempt(mg, call: Callable, inp: str, what: str, causes: dict | None = None):
     """call(), turning any exception but NotImplementedError into a teaching failure. causes maps
     (exception type, words of its message) to the likely cause those words single out, and an
@@ -184,8 +193,9 @@ def attempt(mg, call: Callable, inp: str, what: str, causes: dict | None = None)
             if isinstance(e, exc_type) and (words is None or words in error_name(e)):
                 cause = text if words else Generic(text)
                 break
-        if isinstance(e, TypeError) and "for ^" in error_name(e):
-            cause = "^ is bitwise xor in Python (it refuses floats): a power is written **"
+        for exc_type, words, text in MESSAGE_CAUSES:
+            if isinstance(e, exc_type) and words in error_name(e):
+                cause = text
         raise Bad(message(what, inp, error_name(e), "no exception", cause)) from None
 
 
@@ -309,12 +319,15 @@ def untouched(mg, fn: str, given: list, before: list, inp: str) -> None:
                           f"{fn} changed its input in place: leave the list (and each Value's .data) as it was and build a new list for the result"))
 
 
-def reals(xs: list, what: str, inp: str) -> list:
+COMPLEX_CAUSE = "a complex number: ** with a fractional exponent of a negative number gives one; check the sign of what you raise to a power"
+
+
+def reals(xs: list, what: str, inp: str, complex_cause: str = COMPLEX_CAUSE) -> list:
     """xs, checked to be plain ints or floats (NaN and inf allowed: the comparison shows them)."""
     for i, x in enumerate(xs):
         if not is_real(x):
             if isinstance(x, complex):
-                cause = "a complex number: ** with a fractional exponent of a negative number gives one; check the sign of what you raise to a power"
+                cause = complex_cause
             elif x is None:
                 cause = "None where a number belongs: a function that forgot its return, or a grad never set"
             elif hasattr(x, "data") and hasattr(x, "grad"):
@@ -447,6 +460,17 @@ def _op_causes(fx, part: str, observed: list) -> str | None:
     return " -- or: ".join(causes) or None
 
 
+def _relu_regions(results) -> str | None:
+    """relu's local gradient, described where a > 0 and where a < 0, when it is one number in
+    each region and wrong in one of them."""
+    pos = {g[0] for _, a, _, _, g, _ in results if a > 0 and g}
+    neg = {g[0] for _, a, _, _, g, _ in results if a < 0 and g}
+    if len(pos) != 1 or len(neg) != 1 or (pos, neg) == ({1}, {0}):
+        return None
+    (p,), (n,) = pos, neg
+    return f"your local gradient is {fmt(p)} where a > 0 and {fmt(n)} where a < 0: relu's is 1 where a > 0 and 0 where a <= 0, float(self.data > 0)"
+
+
 def _op_known(task: str):
     def known(mg, fx):
         """Forward value and local gradients of the op, against the reference's answers."""
@@ -461,7 +485,7 @@ def _op_known(task: str):
         wrong_data = [(data, label) for label, _, _, data, _, want in results if not close(data, want["data"])]
         wrong_grads = [(grads, label) for label, _, _, data, grads, want in results if close(data, want["data"]) and not close(grads, want["local_grads"])]
         data_cause = _op_causes(fx, "forward", wrong_data) or Generic(f"check the formula in the docstring of {spec['symbol']}")
-        grad_cause = _op_causes(fx, "grads", wrong_grads) or Generic("compare local_grads with the derivative in the docstring")
+        grad_cause = _op_causes(fx, "grads", wrong_grads) or (_relu_regions(results) if task == "value_relu" else None) or Generic("compare local_grads with the derivative in the docstring")
         for label, a, b, data, grads, want in results:
             if not close(data, want["data"]):
                 failures.append(message(f"{task}: forward value {spec['symbol']}", label, data, want["data"], data_cause))
@@ -910,8 +934,17 @@ def linear_known(mg, fx):
     if len(got) != len(want):
         cause = f"one output per row of w (nout = {len(LINEAR_W)}), got {len(got)}: sum over each row w[o], not each column"
     else:
-        cause = which_variant(got, fx["variants"]) or Generic("out[o] = sum_i w[o][i] * x[i]: multiply elementwise along the row, then add")
+        cause = which_variant(got, fx["variants"]) or _linear_rows(got, want) or Generic("out[o] = sum_i w[o][i] * x[i]: multiply elementwise along the row, then add")
     return [message("linear: forward", inp, got, want, cause)]
+
+
+def _linear_rows(got, want) -> str | None:
+    """Row mistakes read off the outputs: every output the same, or a sum carried from row to row."""
+    if close(got[0], want[0]) and close(got[1], want[0] + want[1]):
+        return "the sum was not restarted for the second row: start each output's sum at 0, inside the loop over the rows"
+    if close(got[1], got[0]) and not close(want[1], want[0]):
+        return "every output is the same number: output o sums its own row, w[o][i] * x[i], with o the loop variable"
+    return None
 
 
 def _weighted_loss(outs, coeffs):
@@ -977,6 +1010,7 @@ def _softmax(mg, xs):
         {
             OverflowError: "exp() overflowed on a large number: subtract the max first, exp(x_i - max(x)), at most exp(0) = 1 (not exp(max(x) - x_i)), with max(x) a plain float (max(v.data for v in logits))",
             (TypeError, "not supported between instances of"): "max() of Values cannot compare them: use the plain float max(v.data for v in logits)",
+            ZeroDivisionError: "the sum of the exps was 0, so every exp underflowed: subtract max(x), the largest logit itself (not the largest |x|, not a constant)",
             **NN_MATH_CAUSES,
         },
     )
@@ -1055,8 +1089,21 @@ def _rmsnorm(mg, xs):
 def rmsnorm_known(mg, fx):
     """rmsnorm of a few vectors (one tiny, where epsilon matters), against the reference."""
     wrong = _wrong_known(mg, fx, _rmsnorm, RMSNORM_CASES)
-    cause = common_variant([(got, v) for got, _, _, v in wrong]) or Generic("out_i = x_i * (mean_j(x_j ** 2) + 1e-5) ** -0.5")
+    cause = common_variant([(got, v) for got, _, _, v in wrong]) or _rescaled(wrong) or Generic("out_i = x_i * (mean_j(x_j ** 2) + 1e-5) ** -0.5")
     return [message("rmsnorm: forward", inp, got, want, cause) for got, want, inp, _ in wrong]
+
+
+def _rescaled(wrong) -> str | None:
+    """rmsnorm multiplies every x_i by one number: say so when a wrong answer is not a multiple of
+    the right one (something was subtracted, added or done per entry)."""
+    for got, want, _, _ in wrong:
+        if len(got) != len(want):
+            return None
+        ratios = [g / w for g, w in zip(got, want) if abs(w) > 1e-12]
+        if ratios and not close(min(ratios), max(ratios), 1e-9, 1e-12):
+            return ("your output is not x times one number: rmsnorm rescales every x_i by the same factor, "
+                    "(mean(x ** 2) + 1e-5) ** -0.5, with nothing subtracted or added (it is not LayerNorm: no mean is removed)")
+    return None
 
 
 @check("rmsnorm", "unit_mean_square")
@@ -1239,6 +1286,8 @@ def attention_scale(mg, fx):
             cause = "the logits are not scaled: divide q . k by sqrt(head_dim)"
         elif math.isclose(scale, 0.5, rel_tol=1e-6):
             cause = "you multiplied by sqrt(head_dim): divide q . k by it"
+        elif math.isfinite(scale) and scale > 0 and close(got[2:], [0.0, 0.0], 0, 1e-12) and close(sum(got), 1.0, 1e-9, 1e-12):
+            cause = f"your logits were divided by {scale:.4g}, not by sqrt(head_dim) = 2 (head_dim = 4 here, one head)"
     return [message("attention: the scale of the logits (values are one-hot, so the output is the weights)", inp, got, want, cause)]
 
 
@@ -1269,6 +1318,10 @@ ADAM_LR = 0.01
 FIRST_STEP_RTOL = 1e-4
 
 
+ADAM_COMPLEX = ("a complex number: v_hat ** 0.5 of a negative v_hat; v is a running mean of squared gradients, "
+                "v = beta2 * v + (1 - beta2) * g ** 2 in its own list self.v, so it is never negative")
+
+
 def _adam_run(mg, steps, grads=ADAM_GRADS):
     params = Vs(mg, ADAM_P)
     opt = attempt(mg, lambda: mg.adam.Adam(params, learning_rate=ADAM_LR), "Adam(params, learning_rate=0.01)", "Adam: constructor")
@@ -1284,7 +1337,7 @@ def _adam_run(mg, steps, grads=ADAM_GRADS):
             "Adam.step",
             {(ZeroDivisionError, "division by zero"): "bias correction at step 0: divide by (1 - beta ** (step + 1)), step is 0-based"},
         )
-        traj.append(reals([p.data for p in params], f"Adam: p.data after step({step})", inp))
+        traj.append(reals([p.data for p in params], f"Adam: p.data after step({step})", inp, ADAM_COMPLEX))
         leftover.append([p.grad for p in params])
     return traj, leftover
 
@@ -1331,9 +1384,24 @@ def adam_known(mg, fx):
     traj, _ = _adam_run(mg, 3)
     if close(traj, fx["trajectory"]):
         return []
-    cause = which_variant(traj, fx["variants"])
+    cause = which_variant(traj, fx["variants"]) or _adam_where(traj, fx["trajectory"])
     inp = f"params {fmt(ADAM_P)}, grads per step {fmt(ADAM_GRADS)}, Adam(lr=0.01).step(s, {ADAM_NUM_STEPS}) for s = 0, 1, 2; params after each step"
     return [message("Adam: three steps", inp, traj, fx["trajectory"], cause or Generic("follow the docstring: lr_t, then m, v, m_hat, v_hat and the update, per parameter"))]
+
+
+def _adam_where(traj, want):
+    """Where a wrong trajectory goes wrong: some parameters right and others not, or the first
+    step right and a later one not."""
+    params_ok = [close([t[i] for t in traj], [w[i] for w in want]) for i in range(len(want[0]))]
+    if any(params_ok):
+        ok = [i for i, good in enumerate(params_ok) if good]
+        bad = [i for i, good in enumerate(params_ok) if not good]
+        return (f"parameters {ok} follow Adam and {bad} do not: every parameter gets the same update with its own "
+                "m[i] and v[i] (check the loop over the parameters: its indentation, and the index i inside it)")
+    if close(traj[0], want[0]):
+        return Generic("the first step is right and a later one is not: check what carries over between steps: self.m[i] "
+                       "and self.v[i] kept and updated (not overwritten with m_hat or v_hat), bias correction with beta ** (step + 1), lr_t from step")
+    return None
 
 
 # ---------------------------------------------------------------- sampling
@@ -1360,6 +1428,7 @@ class FakeModel:
 VOCAB, BOS, BLOCK = 5, 4, 6
 FIRST_LOGITS = [0.5, 1.5, -0.5, 1.0, 0.0]  # the distribution of the first token (BOS included)
 SAMPLING_CAUSES = {
+    (AttributeError, "'float' object has no attribute"): "softmax works on Values: pass it [logit / temperature for logit in logits], the Values themselves; read p.data only for the weights",
     (ValueError, "number of weights does not match"): "one weight per token: weights=[p.data for p in probs], the vocab_size probabilities",
     IndexError: "positions run 0..block_size-1, and tokens 0..vocab_size-1",
     TypeError: "next = rng.choices(range(vocab_size), weights=[p.data for p in probs])[0]",
@@ -1482,6 +1551,8 @@ def sampling_stops(mg, fx):
         cause = "the name starts with BOS: feed BOS to the model first, but do not put it in the name"
     elif isinstance(got, list) and BOS in got and got[: got.index(BOS)] == [2, 2, 2]:
         cause = "sampling never stops at BOS: when you draw BOS, stop (break) and leave it out of the name" if len(got) > 4 else "leave BOS out of the name: break before appending it"
+    elif BOS not in got and len(model.calls) > 4:
+        cause = f"the model was called {len(model.calls)} times, on after BOS was drawn at position 3: stop (break, not continue) when you draw BOS"
     else:
         cause = Generic("stop when the drawn token is BOS; return the tokens drawn before it")
     return [message("sampling: stopping at BOS", inp, got, [2, 2, 2], cause)]
@@ -1541,10 +1612,14 @@ def sampling_rng(mg, fx):
     random.seed(12345)
     model = FakeModel(mg, _varied, VOCAB, BLOCK)
     inp = "two samples with rng = random.Random(99) each"
-    a = _sample(mg, model, random.Random(99), 1.0, inp)
+    rng = random.Random(99)
+    a = _sample(mg, model, rng, 1.0, inp)
     b = _sample(mg, model, random.Random(99), 1.0, inp)
     after = random.random()
     random.setstate(state)
+    if rng.getstate() == random.Random(99).getstate():
+        return [message("sampling: randomness", inp, "the rng passed in was never drawn from", "every draw from rng",
+                        "draw with the rng argument, rng.choices(range(vocab_size), weights=...)[0], not with a random.Random of your own: the caller's seed must fix the names")]
     if a == b and before == after:
         return []
     return [message("sampling: randomness", inp, f"{a} and {b}; global random {'touched' if before != after else 'untouched'}", "the same name twice; global random untouched", "draw with the rng argument (rng.choices), never the random module's functions: the seed must fix the names")]
