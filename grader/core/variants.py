@@ -59,6 +59,7 @@ OPS = {
             "that is the forward value a ** k, not its derivative k * a ** (k - 1)": lambda a, k: (a**k,),
             "missing parentheses: k * a ** k - 1 subtracts 1 at the end; write k * a ** (k - 1)": lambda a, k: (k * a**k - 1,),
             "misplaced parentheses: k * (a ** k - 1) subtracts 1 from the power; write k * a ** (k - 1)": lambda a, k: (k * (a**k - 1),),
+            "your local gradient is 0: store d(a ** k)/da = k * a ** (k - 1) itself (a .grad in it is still 0 when the node is made; backward() does the multiplying)": lambda a, k: (0,),
             "that is the derivative with respect to the exponent, a ** k * ln(a); d(a ** k)/da = k * a ** (k - 1)": lambda a, k: (a**k * math.log(a),),
             "the power is missing: d(a ** k)/da = k * a ** (k - 1), not k * a (that holds only for k = 2)": lambda a, k: (k * a,),
         },
@@ -78,6 +79,7 @@ OPS = {
             "your log() local gradient is -1 / a: wrong sign, d ln(a)/da = 1 / a": lambda a, b: (-1 / a,),
             "your log() local gradient is 1 / ln(a), one over the output; d ln(a)/da = 1 / a, one over the input": lambda a, b: (1 / math.log(a),),
             "your log() local gradient is 1; d ln(a)/da = 1 / a": lambda a, b: (1,),
+            "your log() local gradient is 0: store d ln(a)/da = 1 / a itself (a .grad in it is still 0 when the node is made; backward() does the multiplying)": lambda a, b: (0,),
         },
     },
     "value_exp": {
@@ -90,6 +92,7 @@ OPS = {
             "your exp() local gradient looks like 1/x: that is log's; d e^a/da = e ** a": lambda a, b: (1 / a,),
             "your exp() local gradient is a itself; d e^a/da = e ** a, the output": lambda a, b: (a,),
             "your exp() local gradient is 1; d e^a/da = e ** a, the output": lambda a, b: (1,),
+            "your exp() local gradient is 0: store d e^a/da = e ** a itself (a .grad in it is still 0 when the node is made; backward() does the multiplying)": lambda a, b: (0,),
             "your exp() local gradient is a * e ** (a - 1) (the power rule does not apply to e ** a); it is e ** a": lambda a, b: (a * math.exp(a - 1),),
             "your exp() local gradient is e ** (a - 1) (the power rule does not apply to e ** a); it is e ** a": lambda a, b: (math.exp(a - 1),),
         },
@@ -186,6 +189,7 @@ def rmsnorm_variants(xs) -> dict:
         "no epsilon: add 1e-5 to the mean square before the power (it keeps a zero vector finite)": lambda: [x * ms**-0.5 for x in xs],
         "the mean divides by len(x), not len(x) - 1": lambda: [x * (sum(v * v for v in xs) / (len(xs) - 1) + 1e-5) ** -0.5 for x in xs],
         "you squared the mean instead of taking the mean of the squares: mean(x ** 2), not mean(x) ** 2": lambda: [x * ((sum(xs) / len(xs)) ** 2 + 1e-5) ** -0.5 for x in xs],
+        "you squared the sum: the mean square is sum(x_i ** 2) / len(x), not sum(x) ** 2 / len(x)": lambda: [x * (sum(xs) ** 2 / len(xs) + 1e-5) ** -0.5 for x in xs],
         "you forgot to square: the mean square is mean(x ** 2), not mean(x)": lambda: [x * (sum(xs) / len(xs) + 1e-5) ** -0.5 for x in xs],
         "you subtracted the mean (that is LayerNorm): RMSNorm only rescales, x_i * (mean(x ** 2) + 1e-5) ** -0.5": lambda: _layernorm(xs),
         "epsilon is 1e5 (a missing minus sign): it is 1e-5": lambda: [x * (ms + 1e5) ** -0.5 for x in xs],
@@ -205,7 +209,7 @@ def _layernorm(xs):
 
 def attention_float(n_head, q, k, v, keys, values, scale="sqrt", weigh="v", soft=True, cache="all", score="k", heads="blocks", unsliced=""):
     """Attention of the new position on plain floats, with one of the known mistakes."""
-    ks, vs = {"all": (keys + [k], values + [v]), "old": (keys, values), "new": ([k], [v]), "q": (keys + [q], values + [v]), "twice": (keys + [k, k], values + [v, v])}[cache]
+    ks, vs = {"all": (keys + [k], values + [v]), "old": (keys, values), "new": ([k], [v]), "q": (keys + [q], values + [v]), "twice": (keys + [k, k], values + [v, v]), "swapped": (keys + [v], values + [k])}[cache]
     hd = len(q) // n_head
     div = {"sqrt": hd**0.5, "head_dim": hd, "none": 1.0, "after": 1.0, "times": hd**-0.5, "n_embd": len(q) ** 0.5, "n_head": n_head**0.5}[scale]
     out = []
@@ -241,6 +245,7 @@ def attention_variants(n_head, q, k, v, keys, values) -> dict:
         "the new position is missing: append k and v to the cache *before* attending, so it attends to itself too": lambda: attention_float(*case, cache="old"),
         "you attended only to the new position: attend over every cached key and value, the new k and v appended": lambda: attention_float(*case, cache="new"),
         "the new position counts twice: append k and v to the cache once": lambda: attention_float(*case, cache="twice"),
+        "k and v went into each other's cache: keys.append(k), values.append(v)": lambda: attention_float(*case, cache="swapped"),
         "you appended q to the keys: append k, so the new position's logit is q . k": lambda: attention_float(*case, cache="q"),
         "your heads take every n_head-th entry (q[h::n_head]): head h is the contiguous slice [h*head_dim, (h+1)*head_dim)": lambda: attention_float(*case, heads="strided"),
         **{f"every head used the first head's slice of {x}: {x}_h = {x}[h*head_dim:(h+1)*head_dim] for head h": (lambda x=x: attention_float(*case, unsliced=x)) for x in "qk"},
@@ -256,6 +261,7 @@ ADAM_VARIANTS = {
     "v is not bias-corrected: v_hat = v / (1 - beta2 ** (step + 1)), as m_hat = m / (1 - beta1 ** (step + 1))": "nobias_v",
     "m_hat is corrected with beta1, not beta2: m_hat = m / (1 - beta1 ** (step + 1))": "m_hat_beta2",
     "v_hat is corrected with beta2, not beta1: v_hat = v / (1 - beta2 ** (step + 1))": "v_hat_beta1",
+    "the old m and v are not decayed: m = beta1 * m + (1 - beta1) * g and v = beta2 * v + (1 - beta2) * g ** 2": "ema_no_decay",
     "the new gradient's weight is missing: m = beta1 * m + (1 - beta1) * g and v = beta2 * v + (1 - beta2) * g ** 2": "ema_no_weight",
     "beta1 and beta2 swapped: m uses beta1, v uses beta2": "swap",
     "no lr decay: lr_t = learning_rate * (1 - step / num_steps)": "nodecay",
@@ -315,6 +321,8 @@ def adam_trajectory(p0, grads, lr, beta1, beta2, eps, num_steps, variant=None):
             g2 = abs(g) if variant == "abs" else g**2
             if variant == "ema_swapped":
                 mi, vi = (1 - beta1) * m[j] + beta1 * g, (1 - beta2) * v[j] + beta2 * g2
+            elif variant == "ema_no_decay":
+                mi, vi = m[j] + (1 - beta1) * g, v[j] + (1 - beta2) * g2
             elif variant == "ema_no_weight":
                 mi, vi = beta1 * m[j] + g, beta2 * v[j] + g2
             else:
@@ -349,6 +357,7 @@ BACKWARD_VARIANTS = {
     "root_after": "set self.grad = 1 before the loop, not after it: the loop passes the output's grad on, so it must already be 1",
     "root_plus": "set self.grad = 1 (d(out)/d(out)), not self.grad += 1: a second backward() then seeds 2 and doubles every gradient",
     "reset": "backward() must add into .grad, never reset it: a second call adds the gradients again (zeroing is the optimizer's job, after each step)",
+    "all_ones": "every node's grad is 1: only the output starts at 1 (self.grad = 1 once, before the loop; not v.grad = 1 inside it, nor child.backward() inside backward())",
     "forward": "only the output's own children got a gradient: every other node passed its grad on while it was still 0 (walked from the leaves up, a pre-order topological_order, or only self._children); process every node in reverse topological order, the output first, each node only after every node that uses it",
     "no_visited": "a node was processed twice: visit each node once (keep a set of visited nodes) in reverse topological order",
     "bfs": "a breadth-first walk (a queue) from the output passes a node's grad on before every node that uses it has added into it: process the nodes in reverse topological order, reversed(topological_order(self))",
@@ -410,6 +419,8 @@ def _processing_order(nodes, variant):
 def simulated_backward(nodes, variant, calls=1):
     """Every node's grad after `calls` calls of a backward() written with one known mistake."""
     root = len(nodes) - 1
+    if variant == "all_ones":
+        return [1.0] * len(nodes)
     order = _processing_order(nodes, variant)
     g = [0.0] * len(nodes)
     for _ in range(calls):
