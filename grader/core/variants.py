@@ -178,6 +178,17 @@ def softmax_variants(xs) -> dict:
     })
 
 
+def softmax_gradient_variants(xs, coefs) -> dict:
+    """{cause: the gradient of sum_j coefs[j] * softmax(xs)[j] w.r.t. xs} of the mistakes that
+    show only in the gradient (their forward value is right)."""
+    m = max(xs)
+    e = [math.exp(x - m) for x in xs]
+    return _computed({
+        "the total sum(exps) is a plain float (made from .data): keep it a Value, so the gradient flows through the normaliser too":
+            lambda: [c * x / sum(e) for c, x in zip(coefs, e)],
+    })
+
+
 def rmsnorm_variants(xs) -> dict:
     ms = sum(x * x for x in xs) / len(xs)
     return _computed({
@@ -196,6 +207,16 @@ def rmsnorm_variants(xs) -> dict:
         "missing parentheses: ms + 1e-5 ** -0.5 raises only eps to the power; write (ms + 1e-5) ** -0.5": lambda: [x * (ms + 1e-5**-0.5) for x in xs],
         "** binds tighter than /: ** -1 / 2 (or 1 / ... ** 1/2) is a power of -1, then halved; the exponent is -0.5, written ** -0.5 or ** (-1 / 2)": lambda: [x * (ms + 1e-5) ** -1 / 2 for x in xs],
         "you returned the scale alone: multiply each x_i by it, x_i * (mean(x ** 2) + 1e-5) ** -0.5": lambda: [(ms + 1e-5) ** -0.5 for x in xs],
+    })
+
+
+def rmsnorm_gradient_variants(xs, coefs) -> dict:
+    """{cause: the gradient of sum_j coefs[j] * rmsnorm(xs)[j] w.r.t. xs} of the mistakes that
+    show only in the gradient (their forward value is right)."""
+    scale = (sum(x * x for x in xs) / len(xs) + 1e-5) ** -0.5
+    return _computed({
+        "the scale is a plain float (made from .data): compute it with Value ops on x, so the gradient flows through the mean square too":
+            lambda: [c * scale for c in coefs],
     })
 
 
