@@ -230,7 +230,14 @@ def _layernorm(xs):
 
 def attention_float(n_head, q, k, v, keys, values, scale="sqrt", weigh="v", soft=True, cache="all", score="k", heads="blocks", unsliced=""):
     """Attention of the new position on plain floats, with one of the known mistakes."""
-    ks, vs = {"all": (keys + [k], values + [v]), "old": (keys, values), "new": ([k], [v]), "q": (keys + [q], values + [v]), "twice": (keys + [k, k], values + [v, v]), "swapped": (keys + [v], values + [k])}[cache]
+    ks, vs = {
+        "all": (keys + [k], values + [v]),
+        "old": (keys, values),  # the new position left out
+        "new": ([k], [v]),  # the cache left out
+        "q": (keys + [q], values + [v]),
+        "twice": (keys + [k, k], values + [v, v]),
+        "swapped": (keys + [v], values + [k]),
+    }[cache]
     hd = len(q) // n_head
     div = {"sqrt": hd**0.5, "head_dim": hd, "none": 1.0, "after": 1.0, "times": hd**-0.5, "n_embd": len(q) ** 0.5, "n_head": n_head**0.5}[scale]
     out = []
@@ -484,6 +491,7 @@ def sampling_variants(names, bos, block_size) -> dict:
     """{cause: the names} of the known mistakes, from the right names (token id lists)."""
     return {
         "you dropped the last token of every name: return every token drawn before BOS (out[:-1] or range(len(out) - 1) loses one)": [w[:-1] for w in names],
+        "you dropped the first token of every name: BOS is never put in out, so there is nothing to strip (out[1:] loses a drawn token)": [w[1:] for w in names],
         "every name starts with BOS: feed BOS to the model first, but do not put it in the name": [[bos] + w for w in names],
         "BOS ends up in the name: break before appending it": [w + [bos] if len(w) < block_size else w for w in names],
         "your names stop one token short of block_size: draw at every position, range(block_size), not range(block_size - 1)": [w[: block_size - 1] for w in names],
