@@ -1590,6 +1590,8 @@ def sampling_feeds_back(mg, fx):
         cause = Generic("start with BOS at position 0; then feed back the token you just drew, at position pos_id + 1")
         if got and all(t == BOS for t, _ in got) and len(got) > 1:
             cause = "you always fed BOS: feed the token you just drew back into the model"
+        elif any(t == BOS for t, _ in got[1:]) and BOS not in out:
+            cause = "BOS was drawn and you went on sampling (and fed it back): stop with break, not continue, when you draw BOS"
         elif got and all(p == i + 1 for i, (_, p) in enumerate(got)):
             cause = "every position is one too far: the first call is model(bos, 0, cache), position pos_id counts from 0"
         elif len(want) < len(got) and got[: len(want)] == want:
