@@ -1501,6 +1501,13 @@ def _chi2(counts, temperature):
     return sum((c - x) ** 2 / x for c, x in zip(counts, _expected_counts(temperature)))
 
 
+def _fitted_temperature(counts) -> float | None:
+    """The temperature T whose softmax(FIRST_LOGITS / T) the counts follow (chi-square passes at
+    the best of a log-spaced grid from 0.05 to 20, steps of 2%), or None if none fits."""
+    chi2, t = min((_chi2(counts, t), t) for t in (math.exp(k / 50) for k in range(-150, 151)))
+    return t if chi2 <= CHI2_4DOF_999 else None
+
+
 @check("sampling", "temperature_distribution")
 def sampling_distribution(mg, fx):
     """At temperatures 1 and 2 the first token follows softmax(logits / T) (chi-square, 2,000 draws)."""
@@ -1518,6 +1525,9 @@ def sampling_distribution(mg, fx):
             cause = "the temperature had no effect: divide the logits (not the probabilities) by temperature before softmax"
         elif temperature != 1.0 and _chi2(counts, 1 / temperature) <= CHI2_4DOF_999:
             cause = "you multiplied the logits by temperature: divide them, softmax([logit / temperature for logit in logits])"
+        elif _fitted_temperature(counts):
+            cause = (f"your draws follow softmax(logits / {_fitted_temperature(counts):.2g}), not softmax(logits / {temperature:g}): "
+                     "divide each logit by the temperature, once, softmax([logit / temperature for logit in logits])")
         else:
             cause = Generic("probs = softmax([logit / temperature for logit in logits]); draw with rng.choices(range(vocab_size), weights=[p.data for p in probs])[0]")
         failures.append(message(f"sampling: the first token's distribution at temperature {temperature} (chi-square {chi2:.1f} > {CHI2_4DOF_999})", inp, f"counts {counts}", f"about {fmt([round(x, 1) for x in expected])}", cause))

@@ -442,6 +442,9 @@ MUTANTS = [
     dict(name="sampling_softmax_of_floats", file="sampling.py",
          patches=[("        probs = softmax([logit / temperature for logit in logits])", "        probs = softmax([logit.data / temperature for logit in logits])")],
          hint="softmax works on Values"),
+    dict(name="sampling_temperature_squared", file="sampling.py",
+         patches=[("        probs = softmax([logit / temperature for logit in logits])", "        probs = softmax([logit / temperature**2 for logit in logits])")],
+         hint="your draws follow softmax(logits / 4"),
 ]
 
 # Correct solutions written differently from the reference: the public tests must pass them all
