@@ -23,6 +23,7 @@ OPS = {
             "you multiplied: a + b must add the data": lambda a, b: a * b,
             "you subtracted: a + b must add the data": lambda a, b: a - b,
             "you added a to itself: a + b adds the other operand, self.data + other.data": lambda a, b: a + a,
+            "you added b to itself: a + b is self.data + other.data": lambda a, b: b + b,
         },
         "grads": {
             "d(a + b)/da = 1 and d(a + b)/db = 1: yours look like multiplication's (b, a)": lambda a, b: (b, a),
@@ -35,6 +36,7 @@ OPS = {
         "forward": {
             "you added: a * b must multiply the data": lambda a, b: a + b,
             "you multiplied a by itself: a * b multiplies by the other operand, self.data * other.data": lambda a, b: a * a,
+            "you multiplied b by itself: a * b is self.data * other.data": lambda a, b: b * b,
         },
         "grads": {
             "swapped: d(a * b)/da is b (the other operand) and d(a * b)/db is a, not the other way round": lambda a, b: (a, b),
@@ -239,7 +241,7 @@ def attention_float(n_head, q, k, v, keys, values, scale="sqrt", weigh="v", soft
         "swapped": (keys + [v], values + [k]),
     }[cache]
     hd = len(q) // n_head
-    div = {"sqrt": hd**0.5, "head_dim": hd, "none": 1.0, "after": 1.0, "times": hd**-0.5, "n_embd": len(q) ** 0.5, "n_head": n_head**0.5}[scale]
+    div = {"sqrt": hd**0.5, "head_dim": hd, "none": 1.0, "after": 1.0, "times": hd**-0.5, "n_embd": len(q) ** 0.5, "n_head": n_head**0.5, "halved": hd * 2}[scale]
     out = []
     for h in range(n_head):
         idx = {"blocks": range(h * hd, (h + 1) * hd), "strided": range(h, len(q), n_head), "offset": range(h, h + hd)}[heads]
@@ -264,6 +266,7 @@ def attention_variants(n_head, q, k, v, keys, values) -> dict:
         "you scaled by head_dim; divide q . k by the square root of head_dim, head_dim ** 0.5": lambda: attention_float(*case, scale="head_dim"),
         "the logits are not scaled: divide q . k by sqrt(head_dim)": lambda: attention_float(*case, scale="none"),
         "you multiplied by sqrt(head_dim): divide q . k by it": lambda: attention_float(*case, scale="times"),
+        "** binds tighter than /: / head_dim ** 1/2 divides by head_dim, then halves; divide by head_dim ** 0.5": lambda: attention_float(*case, scale="halved"),
         "you scaled by sqrt(n_embd), the whole vector's size: each head divides by sqrt(head_dim), head_dim = n_embd // n_head": lambda: attention_float(*case, scale="n_embd"),
         "you scaled by sqrt(n_head): each head divides q . k by sqrt(head_dim), head_dim = n_embd // n_head": lambda: attention_float(*case, scale="n_head"),
         "you scaled the weights after the softmax: divide the logits q . k by sqrt(head_dim) before it": lambda: attention_float(*case, scale="after"),
@@ -296,10 +299,12 @@ ADAM_VARIANTS = {
     "the lr decay is one step ahead: step is 0-based, lr_t = learning_rate * (1 - step / num_steps)": "decay+1",
     "the lr grows instead of decaying: lr_t = learning_rate * (1 - step / num_steps), not learning_rate * step / num_steps": "decay_inverted",
     "missing parentheses in the lr decay: lr_t = learning_rate * (1 - step / num_steps), not learning_rate - step / num_steps": "decay_precedence",
+    "misplaced parentheses in the lr decay: lr_t = learning_rate * (1 - step / num_steps), not learning_rate * (1 - step) / num_steps": "decay_paren",
     "the lr decay compounds: you changed self.learning_rate at every step; lr_t = self.learning_rate * (1 - step / num_steps) from the unchanged learning_rate, in a local": "decay_compounds",
     "wrong sign: step against the gradient, p.data -= lr_t * m_hat / (v_hat ** 0.5 + eps)": "plus",
     "the update uses the raw gradient: p.data -= lr_t * m_hat / (v_hat ** 0.5 + eps), m_hat (the average) on top, not p.grad": "raw_grad",
     "eps inside the square root: divide by (v_hat ** 0.5 + eps), eps added after the root": "eps_inside",
+    "** binds tighter than /: v_hat ** 1/2 is v_hat / 2; the root is v_hat ** 0.5": "sqrt_precedence",
     "no square root: divide by v_hat ** 0.5 + eps, the root of the second moment": "nosqrt",
     "eps is missing: divide by (v_hat ** 0.5 + eps)": "noeps",
     "you used p.data where the gradient belongs: m and v average p.grad": "data",
@@ -331,6 +336,7 @@ def adam_trajectory(p0, grads, lr, beta1, beta2, eps, num_steps, variant=None):
             "decay+1": lr * (1 - (step + 1) / num_steps),
             "decay_inverted": lr * step / num_steps,
             "decay_precedence": lr - step / num_steps,
+            "decay_paren": lr * (1 - step) / num_steps,
         }.get(variant, lr * (1 - step / num_steps))
         if variant == "decay_compounds":
             lr = lr_t
@@ -358,7 +364,7 @@ def adam_trajectory(p0, grads, lr, beta1, beta2, eps, num_steps, variant=None):
             mh, vh = {"nobias": (mi, vi), "nobias_m": (mi, vi / c2), "nobias_v": (mi / c1, vi), "m_hat_beta2": (mi / c2, vi / c2), "v_hat_beta1": (mi / c1, vi / c1)}.get(variant, (mi / c1, vi / c2))
             m[j] = {"m_local": m[j], "hat_stored": mh}.get(variant, mi)
             v[j] = {"v_local": v[j], "hat_stored": vh}.get(variant, vi)
-            denom = {"eps_inside": (vh + eps) ** 0.5, "nosqrt": vh + eps, "noeps": vh**0.5}.get(variant, vh**0.5 + eps)
+            denom = {"eps_inside": (vh + eps) ** 0.5, "nosqrt": vh + eps, "noeps": vh**0.5, "sqrt_precedence": vh / 2 + eps}.get(variant, vh**0.5 + eps)
             p[i] += (1 if variant == "plus" else -1) * lr_t * (g if variant == "raw_grad" else mh) / denom
         traj.append(list(p))
     return traj
