@@ -460,6 +460,20 @@ def _op_causes(fx, part: str, observed: list) -> str | None:
     return " -- or: ".join(causes) or None
 
 
+def _off_by(wrong: list) -> str | None:
+    """Local gradients [(got, right)] that are all the right ones times one factor, or plus one
+    constant: said as such (a factor of 2, a stray + 1)."""
+    pairs = [(g, w) for got, want in wrong for g, w in zip(got, want) if is_real(g)]
+    if len(pairs) < 2 or any(w == 0 for _, w in pairs):
+        return None
+    ratios, shifts = [g / w for g, w in pairs], [g - w for g, w in pairs]
+    if close(min(ratios), max(ratios), 1e-9, 1e-12):
+        return f"your local gradients are the right ones times {fmt(ratios[0])} in every case: a stray factor in the derivative"
+    if close(min(shifts), max(shifts), 1e-9, 1e-12):
+        return f"your local gradients are the right ones plus {fmt(shifts[0])} in every case: a stray term in the derivative"
+    return None
+
+
 def _relu_regions(results) -> str | None:
     """relu's local gradient, described where a > 0 and where a < 0, when it is one number in
     each region and wrong in one of them."""
@@ -485,7 +499,12 @@ def _op_known(task: str):
         wrong_data = [(data, label) for label, _, _, data, _, want in results if not close(data, want["data"])]
         wrong_grads = [(grads, label) for label, _, _, data, grads, want in results if close(data, want["data"]) and not close(grads, want["local_grads"])]
         data_cause = _op_causes(fx, "forward", wrong_data) or Generic(f"check the formula in the docstring of {spec['symbol']}")
-        grad_cause = _op_causes(fx, "grads", wrong_grads) or (_relu_regions(results) if task == "value_relu" else None) or Generic("compare local_grads with the derivative in the docstring")
+        grad_cause = (
+            _op_causes(fx, "grads", wrong_grads)
+            or (_relu_regions(results) if task == "value_relu" else None)
+            or _off_by([(grads, want["local_grads"]) for _, _, _, data, grads, want in results if close(data, want["data"]) and not close(grads, want["local_grads"])])
+            or Generic("compare local_grads with the derivative in the docstring")
+        )
         for label, a, b, data, grads, want in results:
             if not close(data, want["data"]):
                 failures.append(message(f"{task}: forward value {spec['symbol']}", label, data, want["data"], data_cause))
@@ -884,6 +903,8 @@ LINEAR_W = [[0.1, -0.2, 0.3], [1.5, 0.25, -0.75]]
 SOFTMAX_CASES = [[1.0, 2.0, 3.0], [0.0, 0.0], [-1.5, 0.25, 4.0, 0.0], [0.3]]
 RMSNORM_CASES = [[1.0, 2.0, 3.0, 4.0], [0.001, -0.002, 0.003], [0.5, -0.5], [3.0, -4.0, 12.0, 0.0]]
 SOFTMAX_SUM_CASE = [0.3, -1.2, 2.5, 0.0, 1.1]
+SOFTMAX_GRAD_CASE = [0.2, -0.7, 1.3, 0.05]
+RMSNORM_GRAD_CASE = [0.4, -1.2, 0.9, 2.0]
 RMSNORM_UNIT_CASE = [3.0, -4.0, 12.0, 0.5]
 
 
@@ -957,8 +978,9 @@ def _weighted_loss(outs, coeffs):
 COEFFS = [1.0, -2.0, 0.5, 3.0, -1.0, 0.25, 2.0, -0.5]  # L = sum_j c_j out_j, so every output matters
 
 
-def _gradcheck(mg, task, fn, inputs: list[list[float]], names: list[str], inp: str, cause: str, n_out: int) -> list[str]:
-    """Backward through fn(*Values) vs central differences, input list by input list."""
+def _gradcheck(mg, task, fn, inputs: list[list[float]], names: list[str], inp: str, cause: str, n_out: int, variants: dict | None = None) -> list[str]:
+    """Backward through fn(*Values) vs central differences, input list by input list; variants:
+    the known mistakes' gradients w.r.t. the first input (fixtures.json), to name the one that fits."""
     leaves = [Vs(mg, xs) for xs in inputs]
     out = attempt(mg, lambda: fn(*leaves), inp, task)
     datas(mg, out, f"{task}: the result", inp)
@@ -977,7 +999,7 @@ def _gradcheck(mg, task, fn, inputs: list[list[float]], names: list[str], inp: s
 
         got, num = reals([v.grad for v in leaves[k]], f"{task}: the .grad of {name}", inp), numeric_grad(f, xs)
         if not close(got, num, GRAD_RTOL, GRAD_ATOL):
-            why = Generic(cause)
+            why = (which_variant(got, variants) if variants and k == 0 else None) or Generic(cause)
             if all(g == 0 for g in got) and any(abs(n) > GRAD_ATOL for n in num):
                 why = f"every gradient w.r.t. {name} is 0: backward() cannot reach {name}, so the output was computed from .data (plain floats) or new Values; use Value ops on the inputs themselves"
             failures.append(message(f"{task}: gradient of sum_j c_j * out_j w.r.t. {name}, backward() vs central differences", inp, got, num, why))
@@ -1010,7 +1032,7 @@ def _softmax(mg, xs):
         {
             OverflowError: "exp() overflowed on a large number: subtract the max first, exp(x_i - max(x)), at most exp(0) = 1 (not exp(max(x) - x_i)), with max(x) a plain float (max(v.data for v in logits))",
             (TypeError, "not supported between instances of"): "max() of Values cannot compare them: use the plain float max(v.data for v in logits)",
-            ZeroDivisionError: "the sum of the exps was 0, so every exp underflowed: subtract max(x), the largest logit itself (not the largest |x|, not a constant)",
+            ZeroDivisionError: "a division by zero: divide by the sum of the exps, which is never 0 when you subtract max(x), the largest logit itself (each exp(x_i - max(x)) is in (0, 1], the largest is 1)",
             **NN_MATH_CAUSES,
         },
     )
@@ -1069,11 +1091,12 @@ def softmax_gradcheck(mg, fx):
         mg,
         "softmax",
         lambda xs: mg.nn.softmax(xs),
-        [[0.2, -0.7, 1.3, 0.05]],
+        [SOFTMAX_GRAD_CASE],
         ["logits"],
-        "softmax([0.2, -0.7, 1.3, 0.05])",
+        f"softmax({fmt(SOFTMAX_GRAD_CASE)})",
         "compute the probabilities with Value ops (exp, +, /) on the logits; only max(x) is a plain float",
         4,
+        fx["gradient_variants"],
     )
 
 
@@ -1127,11 +1150,12 @@ def rmsnorm_gradcheck(mg, fx):
         mg,
         "rmsnorm",
         lambda xs: mg.nn.rmsnorm(xs),
-        [[0.4, -1.2, 0.9, 2.0]],
+        [RMSNORM_GRAD_CASE],
         ["x"],
-        "rmsnorm([0.4, -1.2, 0.9, 2.0])",
+        f"rmsnorm({fmt(RMSNORM_GRAD_CASE)})",
         "compute the scale with Value ops on x (no .data): every output depends on every x_j through the mean square",
         4,
+        fx["gradient_variants"],
     )
 
 
@@ -1148,6 +1172,15 @@ ATTN_CASES = {
         [[1.0, 2.0, -1.0, 0.5], [-0.3, 0.4, 0.9, -1.2]],
     ),
     "1 head, 1 cached position": (1, [0.7, -0.3, 1.1], [0.2, 0.9, -0.4], [1.0, -1.0, 0.5], [[-0.6, 0.4, 0.3]], [[0.25, 0.75, -2.0]]),
+    # n_head 2, head_dim 3, n_embd 6: sqrt(head_dim), sqrt(n_head) and sqrt(n_embd) all differ
+    "2 heads of size 3, 1 cached position": (
+        2,
+        [0.9, -0.4, 0.3, 1.2, -0.8, 0.5],
+        [0.1, 0.7, -1.1, 0.4, 0.6, -0.2],
+        [1.5, -0.5, 0.2, -1.0, 0.8, 2.0],
+        [[-0.3, 0.5, 0.9, -0.7, 0.2, 1.1]],
+        [[0.6, -1.2, 0.4, 0.3, 1.0, -0.9]],
+    ),
     "4 heads of size 1, 2 cached positions": (
         4,
         [1.0, -2.0, 0.5, 0.0],
@@ -1525,6 +1558,8 @@ def sampling_distribution(mg, fx):
             cause = "the temperature had no effect: divide the logits (not the probabilities) by temperature before softmax"
         elif temperature != 1.0 and _chi2(counts, 1 / temperature) <= CHI2_4DOF_999:
             cause = "you multiplied the logits by temperature: divide them, softmax([logit / temperature for logit in logits])"
+        elif _fitted_temperature(counts) and _fitted_temperature(counts) > 19:
+            cause = "your draws ignore the probabilities (every token about equally often): draw with weights=[p.data for p in probs]"
         elif _fitted_temperature(counts):
             cause = (f"your draws follow softmax(logits / {_fitted_temperature(counts):.2g}), not softmax(logits / {temperature:g}): "
                      "divide each logit by the temperature, once, softmax([logit / temperature for logit in logits])")
@@ -1562,7 +1597,7 @@ def sampling_stops(mg, fx):
     elif isinstance(got, list) and BOS in got and got[: got.index(BOS)] == [2, 2, 2]:
         cause = "sampling never stops at BOS: when you draw BOS, stop (break) and leave it out of the name" if len(got) > 4 else "leave BOS out of the name: break before appending it"
     elif BOS not in got and len(model.calls) > 4:
-        cause = f"the model was called {len(model.calls)} times, on after BOS was drawn at position 3: stop (break, not continue) when you draw BOS"
+        cause = f"the model was called {len(model.calls)} times, going on after BOS was drawn at position 3: stop (break, not continue) when you draw BOS"
     else:
         cause = Generic("stop when the drawn token is BOS; return the tokens drawn before it")
     return [message("sampling: stopping at BOS", inp, got, [2, 2, 2], cause)]
@@ -1631,7 +1666,7 @@ def sampling_rng(mg, fx):
     random.setstate(state)
     if rng.getstate() == random.Random(99).getstate():
         return [message("sampling: randomness", inp, "the rng passed in was never drawn from", "every draw from rng",
-                        "draw with the rng argument, rng.choices(range(vocab_size), weights=...)[0], not with a random.Random of your own: the caller's seed must fix the names")]
+                        "draw with the rng argument, every token from rng.choices(range(vocab_size), weights=[p.data for p in probs])[0] (not random.choices, an argmax or a random.Random of your own): the caller's seed must fix the names")]
     if a == b and before == after:
         return []
     return [message("sampling: randomness", inp, f"{a} and {b}; global random {'touched' if before != after else 'untouched'}", "the same name twice; global random untouched", "draw with the rng argument (rng.choices), never the random module's functions: the seed must fix the names")]

@@ -134,6 +134,8 @@ def add_variants(fixtures: dict, checks, reference) -> None:
         ("rmsnorm", variants.rmsnorm_variants, checks.RMSNORM_CASES + [checks.RMSNORM_UNIT_CASE]),
     ):
         fixtures[t]["variants"] = {checks.case_key(xs): compute(xs) for xs in cases}
+    fixtures["softmax"]["gradient_variants"] = variants.softmax_gradient_variants(checks.SOFTMAX_GRAD_CASE, checks.COEFFS[:4])
+    fixtures["rmsnorm"]["gradient_variants"] = variants.rmsnorm_gradient_variants(checks.RMSNORM_GRAD_CASE, checks.COEFFS[:4])
     fixtures["attention"]["variants"] = {label: variants.attention_variants(*case) for label, case in checks.ATTN_CASES.items()}
     adam = reference.adam.Adam([], learning_rate=checks.ADAM_LR)  # the reference's betas and eps
     fixtures["adam"]["variants"] = variants.adam_variants(
@@ -147,8 +149,8 @@ def add_variants(fixtures: dict, checks, reference) -> None:
 
 
 def _indexed(root, watched):
-    """A graph of Values as nodes [(children indices, local grads)], each after its children and
-    the root last, and the indices of the watched nodes."""
+    """A graph of Values as nodes [(children indices, local grads, data)], each after its children
+    and the root last, and the indices of the watched nodes."""
     order, index = [], {}
 
     def visit(n):  # the checks' graphs are a few nodes deep
@@ -159,7 +161,7 @@ def _indexed(root, watched):
             order.append(n)
 
     visit(root)
-    nodes = [(tuple(index[id(c)] for c in n._children), tuple(n._local_grads)) for n in order]
+    nodes = [(tuple(index[id(c)] for c in n._children), tuple(n._local_grads), n.data) for n in order]
     return nodes, [index[id(n)] for n in watched]
 
 

@@ -212,7 +212,8 @@ def make_inputs(task_id: str, seed: int) -> dict:
     if task_id in ("softmax", "rmsnorm"):
         inputs = {"forward": [[_vec(rng, n, -3, 3), _vec(rng, n)] for n in (5, 3, 8)]}
         if task_id == "softmax":
-            inputs["large"] = [[[1000.0, 999.0, 0.0], _vec(rng, 3)], [[-1000.0, -1001.0, -1002.5], _vec(rng, 3)]]
+            inputs["large"] = [[[1000.0, 999.0, 0.0], _vec(rng, 3)], [[-1000.0, -1001.0, -1002.5], _vec(rng, 3)],
+                               [[0.0, 1000.0, 999.0], _vec(rng, 3)]]  # the largest not first
         return inputs
     if task_id == "attention":
         cases = []
@@ -488,6 +489,8 @@ def _variant_outputs(task_id, check_name, case, inputs, expected) -> dict:
         if check_name == "forward":
             return {c: [d] for c, d in found["forward"].items()}
         return {c: g[: len(expected)] for c, g in found["grads"].items()}
+    if check_name == "gradient" and task_id in ("softmax", "rmsnorm"):
+        return (variants.softmax_gradient_variants if task_id == "softmax" else variants.rmsnorm_gradient_variants)(case[0], case[1])
     if check_name == "forward" and task_id in ("linear", "softmax", "rmsnorm", "attention"):
         if task_id == "linear":
             return variants.linear_variants(case[0], case[1])
@@ -513,8 +516,8 @@ def _variant_outputs(task_id, check_name, case, inputs, expected) -> dict:
 
 
 def _graph_nodes(program: dict):
-    """A probe's graph program (see probes.build_graph) as nodes [(children, local grads)], the
-    root last, computed on floats as the reference Value ops would."""
+    """A probe's graph program (see probes.build_graph) as nodes [(children, local grads, data)],
+    the root last, computed on floats as the reference Value ops would."""
     data = list(program["leaves"])
     nodes = [((), ()) for _ in data]
     for op, i, j in program["ops"]:
@@ -538,4 +541,4 @@ def _graph_nodes(program: dict):
             data.append(math.exp(data[i]))
         else:
             raise ValueError("unknown op " + op)
-    return nodes, len(program["leaves"])
+    return [n + (d,) for n, d in zip(nodes, data)], len(program["leaves"])

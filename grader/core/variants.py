@@ -279,7 +279,7 @@ def attention_variants(n_head, q, k, v, keys, values) -> dict:
         "k and v went into each other's cache: keys.append(k), values.append(v)": lambda: attention_float(*case, cache="swapped"),
         "you appended q to the keys: append k, so the new position's logit is q . k": lambda: attention_float(*case, cache="q"),
         "your heads take every n_head-th entry (q[h::n_head]): head h is the contiguous slice [h*head_dim, (h+1)*head_dim)": lambda: attention_float(*case, heads="strided"),
-        **{f"every head used the first head's slice of {x}: {x}_h = {x}[h*head_dim:(h+1)*head_dim] for head h": (lambda x=x: attention_float(*case, unsliced=x)) for x in "qk"},
+        **{f"every head used the first head's slice of {x}: {x}_h = {x}[h*head_dim:(h+1)*head_dim] for head h": (lambda x=x: attention_float(*case, unsliced=x)) for x in "qkv"},
         "head h starts at h, not h * head_dim: its slice is [h*head_dim, (h+1)*head_dim)": lambda: attention_float(*case, heads="offset"),
     })
 

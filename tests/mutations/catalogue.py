@@ -136,7 +136,7 @@ MUTANTS = [
          hint="head h uses the slice [h*head_dim, (h+1)*head_dim)"),
     dict(name="attention_every_head_reads_head_0_values", file="attention.py",
          patches=[("v_h = [vi[hs : hs + head_dim] for vi in values]", "v_h = [vi[:head_dim] for vi in values]")],
-         hint="head(s) [1] differ"),
+         hint="every head used the first head's slice of v"),
     dict(name="attention_appends_heads_unflattened", file="attention.py",
          patches=[("x_attn.extend(head_out)", "x_attn.append(head_out)")],
          hint="do not append it as a sublist"),
@@ -445,6 +445,9 @@ MUTANTS = [
     dict(name="sampling_temperature_squared", file="sampling.py",
          patches=[("        probs = softmax([logit / temperature for logit in logits])", "        probs = softmax([logit / temperature**2 for logit in logits])")],
          hint="your draws follow softmax(logits / 4"),
+    dict(name="mul_grads_doubled_like_square", file="value.py",
+         patches=[("(self, other), (other.data, self.data))", "(self, other), (2 * other.data, 2 * self.data))")],
+         hint="the right ones times 2.0 in every case"),
 ]
 
 # Correct solutions written differently from the reference: the public tests must pass them all
