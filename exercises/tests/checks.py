@@ -399,6 +399,11 @@ OP_CAUSES = {
     (TypeError, "unsupported operand type"): "the other operand can be a Value or a plain number; handle both",
     **VALUE_MATH_CAUSES,
 }
+# Every op's input is positive in the cases where it could matter, so a complex number says which base went negative.
+OP_COMPLEX = {
+    "value_pow": "a complex number: a negative number raised to a fractional power, but a > 0 here: raise a itself, a ** k and k * a ** (k - 1) (not (k * a) ** ..., not k ** a)",
+    "value_exp": "a complex number: a negative number raised to a fractional power; e ** a is math.exp(a), real for every a (not a ** math.e)",
+}
 POW_CAUSES = {
     (AttributeError, "object has no attribute 'data'"): "the exponent k is a plain number (x ** 2, ms ** -0.5): use k itself, not k.data",
     **VALUE_MATH_CAUSES,
@@ -440,8 +445,9 @@ def _op_case(mg, task: str, case):
         raise Bad(message(f"{task}: the result's local_grads", label, safe_repr(local_grads, 200), "a tuple, one local gradient per child", cause))
     if len(children) != len(local_grads):
         raise Bad(message(f"{task}: the result's local_grads", label, fmt(tuple(local_grads)), "one local gradient per child", "local_grads[i] is d(out)/d(children[i])"))
-    reals(list(local_grads), f"{task}: the result's local_grads", label)
-    reals([out.data], f"{task}: the result's data", label)
+    complex_cause = OP_COMPLEX.get(task, COMPLEX_CAUSE)
+    reals(list(local_grads), f"{task}: the result's local_grads", label, complex_cause)
+    reals([out.data], f"{task}: the result's data", label, complex_cause)
     grads = [local_grad(out, A)] + ([local_grad(out, B)] if b_value else [])
     return out.data, grads, A, B
 
@@ -458,6 +464,19 @@ def _op_causes(fx, part: str, observed: list) -> str | None:
         if all(c in t and close(got, t[c][: len(got)] if isinstance(got, list) else t[c], VARIANT_RTOL, 1e-12) for (got, _), t in zip(observed, tables))
     ]
     return " -- or: ".join(causes) or None
+
+
+def _shifted_input(task: str, wrong: list) -> str | None:
+    """log or exp of a + d for one small constant d in every wrong case [(got, a)]: a number added
+    inside "for stability"."""
+    inverse = {"value_log": math.exp, "value_exp": lambda y: math.log(y) if y > 0 else math.nan}.get(task)
+    if inverse is None or not wrong or not all(is_real(got) for got, _ in wrong):
+        return None
+    shifts = [inverse(got) - a for got, a in wrong]
+    if all(math.isfinite(d) and d != 0 for d in shifts) and close(min(shifts), max(shifts), 1e-3, 1e-15):
+        name = "log" if task == "value_log" else "exp"
+        return f"yours is the {name} of a + {shifts[0]:.3g}, not of a: {name}() takes a itself, with nothing added"
+    return None
 
 
 def _off_by(wrong: list) -> str | None:
@@ -498,7 +517,11 @@ def _op_known(task: str):
             results.append((case[0], case[1], case[2], data, grads, fx[case[0]]))
         wrong_data = [(data, label) for label, _, _, data, _, want in results if not close(data, want["data"])]
         wrong_grads = [(grads, label) for label, _, _, data, grads, want in results if close(data, want["data"]) and not close(grads, want["local_grads"])]
-        data_cause = _op_causes(fx, "forward", wrong_data) or Generic(f"check the formula in the docstring of {spec['symbol']}")
+        data_cause = (
+            _op_causes(fx, "forward", wrong_data)
+            or _shifted_input(task, [(data, a) for _, a, _, data, _, want in results if not close(data, want["data"])])
+            or Generic(f"check the formula in the docstring of {spec['symbol']}")
+        )
         grad_cause = (
             _op_causes(fx, "grads", wrong_grads)
             or (_relu_regions(results) if task == "value_relu" else None)
@@ -1021,7 +1044,9 @@ def linear_gradcheck(mg, fx):
     )
 
 
-def _softmax(mg, xs):
+def _softmax(mg, xs, large=False):
+    """softmax of xs as plain floats; large: the logits are far from 0, so a division by zero
+    means every exp underflowed."""
     inp = f"softmax({fmt(xs)})"
     X = Vs(mg, xs)
     out = attempt(
@@ -1030,8 +1055,10 @@ def _softmax(mg, xs):
         inp,
         "softmax",
         {
-            OverflowError: "exp() overflowed on a large number: subtract the max first, exp(x_i - max(x)), at most exp(0) = 1 (not exp(max(x) - x_i)), with max(x) a plain float (max(v.data for v in logits))",
+            (OverflowError, "math range error"): "exp() overflowed on a large number: subtract the max first, exp(x_i - max(x)), at most exp(0) = 1 (not exp(max(x) - x_i)), with max(x) a plain float (max(v.data for v in logits))",
             (TypeError, "not supported between instances of"): "max() of Values cannot compare them: use the plain float max(v.data for v in logits)",
+            **({(ZeroDivisionError, "division by zero"): "every exp underflowed to 0, so their sum is 0: subtract max(x), the largest logit itself "
+                "(not the largest |x|, not a constant), so the largest exp is exactly exp(0) = 1"} if large else {}),
             ZeroDivisionError: "a division by zero: divide by the sum of the exps, which is never 0 when you subtract max(x), the largest logit itself (each exp(x_i - max(x)) is in (0, 1], the largest is 1)",
             **NN_MATH_CAUSES,
         },
@@ -1076,7 +1103,7 @@ def softmax_overflow(mg, fx):
     """softmax([1000, 0]) is [1, 0] without OverflowError; softmax([-1000, 0]) is [0, 1]."""
     failures = []
     for xs, want in (([1000.0, 0.0], [1.0, 0.0]), ([-1000.0, 0.0], [0.0, 1.0]), ([800.0, 799.0], [1 / (1 + math.exp(-1)), 1 / (1 + math.exp(1))])):
-        got, inp = _softmax(mg, xs)
+        got, inp = _softmax(mg, xs, large=True)
         if not close(got, want, 1e-9, 1e-12):
             finite = all(math.isfinite(p) for p in got)
             why = Generic("probs_i = exp(x_i - max(x)) / sum_j exp(x_j - max(x)): large logits must work too") if finite else "subtract the max first, exp(x_i - max(x)), so exp() never sees a large number (yours gave inf or nan)"

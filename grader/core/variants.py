@@ -59,6 +59,8 @@ OPS = {
             "exponent k + 1: d(a ** k)/da = k * a ** (k - 1)": lambda a, k: (k * a ** (k + 1),),
             "factor k - 1: d(a ** k)/da = k * a ** (k - 1), not (k - 1) * a ** (k - 1)": lambda a, k: ((k - 1) * a ** (k - 1),),
             "that is the forward value a ** k, not its derivative k * a ** (k - 1)": lambda a, k: (a**k,),
+            "the exponent is 1 - k: d(a ** k)/da = k * a ** (k - 1)": lambda a, k: (k * a ** (1 - k),),
+            "you divided by k (the integral's rule, a ** (k + 1) / (k + 1), runs the other way): d(a ** k)/da = k * a ** (k - 1), times k": lambda a, k: (a ** (k - 1) / k,),
             "missing parentheses: k * a ** k - 1 subtracts 1 at the end; write k * a ** (k - 1)": lambda a, k: (k * a**k - 1,),
             "misplaced parentheses: k * (a ** k - 1) subtracts 1 from the power; write k * a ** (k - 1)": lambda a, k: (k * (a**k - 1),),
             "your local gradient is 0: store d(a ** k)/da = k * a ** (k - 1) itself (a .grad in it is still 0 when the node is made; backward() does the multiplying)": lambda a, k: (0,),
@@ -96,6 +98,7 @@ OPS = {
             "your exp() local gradient is 1; d e^a/da = e ** a, the output": lambda a, b: (1,),
             "your exp() local gradient is 0: store d e^a/da = e ** a itself (a .grad in it is still 0 when the node is made; backward() does the multiplying)": lambda a, b: (0,),
             "your exp() local gradient is a * e ** (a - 1) (the power rule does not apply to e ** a); it is e ** a": lambda a, b: (a * math.exp(a - 1),),
+            "your exp() local gradient is e * a: d e^a/da = e ** a (math.exp(a)), the output itself": lambda a, b: (math.e * a,),
             "your exp() local gradient is e ** (a - 1) (the power rule does not apply to e ** a); it is e ** a": lambda a, b: (math.exp(a - 1),),
         },
     },
@@ -177,6 +180,8 @@ def softmax_variants(xs) -> dict:
         "you divided by the sum of the logits: divide each exp by the sum of the exps": lambda: [x / sum(xs) for x in e],
         "the max is subtracted in the numerator only: the total is the sum of exp(x_j - max) too": lambda: [x / sum(math.exp(v) for v in xs) for x in e],
         "that is log-softmax, x_i - max - log(sum of exps): softmax is exp(x_i - max) / sum_j exp(x_j - max)": lambda: [x - m - math.log(sum(e)) for x in xs],
+        "you divided by the number of logits: divide each exp by the sum of the exps": lambda: [x / len(xs) for x in e],
+        "you divided each exp by a running total (the sum so far): compute the whole sum first, then divide every exp by it": lambda: [x / sum(e[: i + 1]) for i, x in enumerate(e)],
     })
 
 
@@ -209,6 +214,7 @@ def rmsnorm_variants(xs) -> dict:
         "missing parentheses: ms + 1e-5 ** -0.5 raises only eps to the power; write (ms + 1e-5) ** -0.5": lambda: [x * (ms + 1e-5**-0.5) for x in xs],
         "** binds tighter than /: ** -1 / 2 (or 1 / ... ** 1/2) is a power of -1, then halved; the exponent is -0.5, written ** -0.5 or ** (-1 / 2)": lambda: [x * (ms + 1e-5) ** -1 / 2 for x in xs],
         "you returned the scale alone: multiply each x_i by it, x_i * (mean(x ** 2) + 1e-5) ** -0.5": lambda: [(ms + 1e-5) ** -0.5 for x in xs],
+        "you divided by the length of x over n (sqrt(sum of squares) / n): the root mean square is sqrt(sum(x_i ** 2) / n)": lambda: [x / (sum(v * v for v in xs) ** 0.5 / len(xs) + 1e-5) for x in xs],
     })
 
 
@@ -287,6 +293,8 @@ def attention_variants(n_head, q, k, v, keys, values) -> dict:
 # ----- Adam -------------------------------------------------------------------------------------
 
 ADAM_VARIANTS = {
+    "the step counter advances per parameter (self.t += 1 inside the loop): step counts optimizer steps, the same for every parameter, and bias correction uses step + 1": "t_per_param",
+    "m_hat is made from v: m_hat = self.m[i] / (1 - beta1 ** (step + 1))": "m_hat_from_v",
     "no bias correction: divide m by (1 - beta1 ** (step + 1)) and v by (1 - beta2 ** (step + 1))": "nobias",
     "m is not bias-corrected: m_hat = m / (1 - beta1 ** (step + 1)), as v_hat = v / (1 - beta2 ** (step + 1))": "nobias_m",
     "v is not bias-corrected: v_hat = v / (1 - beta2 ** (step + 1)), as m_hat = m / (1 - beta1 ** (step + 1))": "nobias_v",
@@ -350,6 +358,8 @@ def adam_trajectory(p0, grads, lr, beta1, beta2, eps, num_steps, variant=None):
             "bias_precedence": ((1 - beta1) ** t, (1 - beta2) ** t),
         }.get(variant, (1 - beta1**t, 1 - beta2**t))
         for i in range(n):
+            if variant == "t_per_param":
+                c1, c2 = 1 - beta1 ** (step * n + i + 1), 1 - beta2 ** (step * n + i + 1)
             j = 0 if variant == "shared_state" else i  # the slot of m and v parameter i uses
             g = {"data": p[i], "zero_first": 0.0}.get(variant, g_step[i])
             g2 = abs(g) if variant == "abs" else g**2
@@ -361,7 +371,7 @@ def adam_trajectory(p0, grads, lr, beta1, beta2, eps, num_steps, variant=None):
                 mi, vi = beta1 * m[j] + g, beta2 * v[j] + g2
             else:
                 mi, vi = beta1 * m[j] + (1 - beta1) * g, beta2 * v[j] + (1 - beta2) * g2
-            mh, vh = {"nobias": (mi, vi), "nobias_m": (mi, vi / c2), "nobias_v": (mi / c1, vi), "m_hat_beta2": (mi / c2, vi / c2), "v_hat_beta1": (mi / c1, vi / c1)}.get(variant, (mi / c1, vi / c2))
+            mh, vh = {"nobias": (mi, vi), "nobias_m": (mi, vi / c2), "m_hat_from_v": (vi / c1, vi / c2), "nobias_v": (mi / c1, vi), "m_hat_beta2": (mi / c2, vi / c2), "v_hat_beta1": (mi / c1, vi / c1)}.get(variant, (mi / c1, vi / c2))
             m[j] = {"m_local": m[j], "hat_stored": mh}.get(variant, mi)
             v[j] = {"v_local": v[j], "hat_stored": vh}.get(variant, vi)
             denom = {"eps_inside": (vh + eps) ** 0.5, "nosqrt": vh + eps, "noeps": vh**0.5, "sqrt_precedence": vh / 2 + eps}.get(variant, vh**0.5 + eps)
