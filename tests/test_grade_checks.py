@@ -26,7 +26,7 @@ BUGS = {
     "attention_cache_not_appended": ("attention", "attention", "    keys.append(k)\n    values.append(v)\n",
                                      "    keys = keys + [k]\n    values = values + [v]\n", {"cache"}),
     "adam_without_bias_correction": ("adam", "adam", "m_hat = self.m[i] / (1 - self.beta1 ** (step + 1))", "m_hat = self.m[i]", {"first_step", "later_steps"}),
-    "adam_grad_not_zeroed": ("adam", "adam", "p.grad = 0", "pass", {"zero_grad"}),
+    "adam_grad_not_zeroed": ("adam", "adam", "p.grad = 0", "pass", {"zero_grad", "later_steps"}),  # grads are added, as backward() does
     "sampling_ignores_temperature": ("sampling", "sampling", "        probs = softmax([logit / temperature for",
                                      "        probs = softmax([logit for", {"exact", "block_size", "distribution"}),
     "sampling_keeps_bos": ("sampling", "sampling", "        if token_id == bos:\n            break\n        out.append(token_id)",
@@ -153,3 +153,76 @@ def test_grader_agrees_with_the_public_tests_on_the_catalogue(ctx):
     assert penalised == [], "correct variants the grader penalises"
     named = [m.name for m in bugs if "likely cause:" in graded[m.name][1]]
     assert len(named) >= MIN_NAMED_BY_GRADER, f"the grader named the mistake of only {len(named)} catalogued bugs"
+
+
+# A task module that wraps the probes it runs beside (it is imported before they run): it
+# reports the order check's verdict as "valid" and Adam's grads as zeroed. Such verdicts are
+# reached by the grader from raw numbers, so wrong code still fails.
+FORGE_VERDICTS = """
+try:
+    import probes as _probes_module
+except ImportError:
+    _probes_module = None
+if _probes_module is not None:
+    _real_adam, _real_backward = _probes_module.PROBES["adam"], _probes_module.PROBES["backward"]
+
+    def _adam(mg, inputs):
+        out = _real_adam(mg, inputs)
+        out["zero_grad"] = [[0.0] * len(c) if isinstance(c, list) else c for c in out["zero_grad"]]
+        return out
+
+    def _backward(mg, inputs):
+        out = _real_backward(mg, inputs)
+        out["order"] = [[0, 0, 0, 1] for _ in out["order"]]
+        return out
+
+    _probes_module.PROBES["adam"], _probes_module.PROBES["backward"] = _adam, _backward
+"""
+
+
+@pytest.mark.parametrize("task_id, module, old, new, must_fail", [
+    ("backward", "value", "            if child not in visited:", "            if True:", {"order"}),
+    ("adam", "adam", "            p.grad = 0\n", "", {"later_steps"}),
+])
+def test_verdicts_a_child_could_forge_are_reached_by_the_grader(ctx, task_id, module, old, new, must_fail):
+    """Does a wrong topological order fail the order check, and an Adam that never zeroes its
+    grads fail later steps, although the child's probes were wrapped to report them as right?"""
+    staged = staged_with(module, old, new)
+    src = staged.sources[module]
+    i = src.index("\n\n\n")
+    staged.sources[module] = src[:i] + "\n" + FORGE_VERDICTS + src[i:]
+    result = engine.grade_task(ctx, staged, task(task_id), 0)
+    failed = {d.name for d in result.details if not d.passed}
+    assert must_fail <= failed, result.message
+
+
+def test_no_child_that_shows_its_output_runs_after_a_sealed_one(ctx, monkeypatch):
+    """Within one submission, do the own runs and the training run all come before the first
+    sealed child? (A sealed child can leave traces in kernel state, such as which file pages are
+    cached, that a later child could read back and print.) The children are stood in for: each
+    reports the reference's numbers, except value_mul's own run, whose gradient check fails, so
+    that value_mul and every task that uses value.py also run sealed."""
+    import json
+
+    from grader.core import sandbox
+    from grader.core.results import StudentResult
+    from grader.core.submissions import Submission
+
+    order = []
+
+    def fake_child(job, args, **kwargs):
+        request = json.loads((job / "request.json").read_text())
+        order.append("e2e" if request["mode"] == "e2e" else ("sealed" if request["sealed"] else "own"))
+        if request["mode"] == "e2e":
+            return sandbox.ChildOutcome(1, False, None, "", 0.0, "python")
+        outputs = ctx.expected[request["task"]]
+        if request["task"] == "value_mul" and not request["sealed"]:
+            outputs = dict(outputs, gradient=[{"error": "wrong"} for _ in outputs["gradient"]])  # partly right: training still runs
+        return sandbox.ChildOutcome(0, False, json.dumps({"outputs": outputs}).encode(), "", 0.0, "python")
+
+    monkeypatch.setattr(engine.sandbox, "run_child", fake_child)
+    staged = staged_with("value", "", "")
+    result = engine.grade_submission(ctx, Submission("s", "s", "folder"), staged)
+    assert isinstance(result, StudentResult) and "sealed" in order and "e2e" in order, order
+    first_sealed = order.index("sealed")
+    assert "own" not in order[first_sealed:] and order.index("e2e") < first_sealed, order

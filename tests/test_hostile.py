@@ -153,7 +153,7 @@ if os.fork() == 0:
     "oversized_result": ("nn", lambda s: inject(s, "def rmsnorm", write_result("""b'{"error": "' + b"x" * 6000000 + b'"}'""")),
                          ["rmsnorm"], "could not be accepted"),
     "long_messages": ("nn", lambda s: inject(s, "def softmax", write_result(
-        """b'{"outputs": {"forward": [' + b", ".join([b'{"error": "' + b"y" * 150000 + b'"}'] * 3) + b'], "gradient": [[], [], []], "large": [[], []]}}'""")),
+        """b'{"outputs": {"forward": [' + b", ".join([b'{"error": "' + b"y" * 150000 + b'"}'] * 3) + b'], "gradient": [[], [], []], "large": [[], [], []]}}'""")),
         ["softmax"], "characters cut"),
 }
 

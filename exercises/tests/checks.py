@@ -1388,7 +1388,7 @@ def _adam_run(mg, steps, grads=ADAM_GRADS):
     traj, leftover = [], []
     for step in range(steps):
         for p, g in zip(params, grads[step]):
-            p.grad = g
+            p.grad += g  # as backward() adds: grads left unzeroed show in the next step
         inp = f"params {fmt(ADAM_P)}, grads per step {fmt(grads[:step + 1])}, Adam(lr=0.01).step({step}, num_steps={ADAM_NUM_STEPS})"
         attempt(
             mg,

@@ -179,10 +179,10 @@ def probe_value_pow(mg, inputs):
 
 def build_graph(mg, program):
     """program: {"leaves": [floats], "ops": [[op, i, j_or_const], ...]}; node i < len(leaves)
-    is a leaf. Ops use the trusted Value ops only. Returns (leaves, root)."""
+    is a leaf. Ops use the trusted Value ops only. Returns every node in build order: the
+    leaves, then one node per op (the root last)."""
     V = mg.value.Value
     nodes = [V(a) for a in program["leaves"]]
-    leaves = list(nodes)
     for op, i, j in program["ops"]:
         if op == "add":
             nodes.append(nodes[i] + nodes[j])
@@ -198,7 +198,7 @@ def build_graph(mg, program):
             nodes.append(nodes[i].exp())
         else:
             raise ValueError("unknown op " + op)
-    return leaves, nodes[-1]
+    return nodes
 
 
 def speed_graph(make, width, layers, n_params, seed):
@@ -231,7 +231,8 @@ def probe_backward(mg, inputs):
     V = mg.value.Value
 
     def case(program):
-        leaves, root = build_graph(mg, program)
+        nodes = build_graph(mg, program)
+        leaves, root = nodes[: len(program["leaves"])], nodes[-1]
         for _ in range(program.get("calls", 1)):
             root.backward()
         return [grad_of(root, "root")] + [grad_of(x, "leaf %d" % i) for i, x in enumerate(leaves)]
@@ -255,25 +256,14 @@ def probe_backward(mg, inputs):
         return [build, took]
 
     def order(program):
-        """[duplicates, reachable nodes missing, children placed after a parent, root last (1)]
-        of topological_order(root): [0, 0, 0, 1] for every valid order."""
-        leaves, root = build_graph(mg, program)
-        topo = mg.value.topological_order(root)
+        """topological_order(root) as the index of each node in the program's build order (-1 for
+        a node not built from it): the grader judges the order (checks.order_flags)."""
+        nodes = build_graph(mg, program)
+        topo = mg.value.topological_order(nodes[-1])
         if type(topo) is not list:
             raise NotANumber("topological_order(root) returned a %s, expected a list of Values" % type(topo).__name__)
-        pos, dup = {}, 0
-        for i, n in enumerate(topo):
-            dup += id(n) in pos
-            pos[id(n)] = i
-        reachable, todo = {}, [root]
-        while todo:
-            n = todo.pop()
-            if id(n) not in reachable:
-                reachable[id(n)] = n
-                todo.extend(n._children)
-        missing = sum(1 for k in reachable if k not in pos)
-        late = sum(1 for n in reachable.values() for c in n._children if pos.get(id(c), -1) > pos.get(id(n), -1))
-        return [dup, missing, late, 1 if topo and topo[-1] is root else 0]
+        index = {id(n): i for i, n in enumerate(nodes)}
+        return [index.get(id(n), -1) for n in topo]
 
     probes = {"speed": speed, "order": order}
     return {name: run_cases(cases, probes.get(name, case)) for name, cases in inputs.items()}
@@ -370,7 +360,7 @@ def probe_adam(mg, inputs):
         trace = []
         for step, g in enumerate(grads):
             for p, gi in zip(params, g):
-                p.grad = gi
+                p.grad += gi  # as backward() adds: grads left unzeroed show in the next step's numbers
             opt.step(step, num_steps)
             trace.append({
                 "data": [num(p.data, "param.data") for p in params],

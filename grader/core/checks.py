@@ -260,6 +260,8 @@ def first_token_probs(spec, temperature) -> list[float]:
 def expected_outputs(task_id: str, inputs: dict) -> dict:
     """The reference's outputs on these inputs, through the same JSON round trip as a child's."""
     outputs = probes.PROBES[task_id](reference(), inputs)
+    if task_id == "backward":
+        outputs["order"] = [order_flags(p, got) for p, got in zip(inputs["order"], outputs["order"])]
     if task_id == "sampling":
         outputs["distribution"] = [first_token_probs(inputs["distribution"]["model"], c[1]) for c in inputs["distribution"]["cases"]]
     for name, cases in outputs.items():
@@ -417,6 +419,7 @@ def evaluate_task(task_id: str, points: float, inputs: dict, expected: dict, raw
             exp_cases = expected[check.name]
             if type(got_cases) is not list or len(got_cases) != len(exp_cases):
                 raise ProtocolError(f"check {check.name!r}: expected {len(exp_cases)} cases")
+            got_cases = judged(task_id, check.name, inputs, got_cases)
             failures = [
                 (text, diagnose(task_id, check.name, raw, inputs, got, exp))
                 for got, exp, case_input, raw in zip(got_cases, exp_cases, _case_inputs(task_id, check.name, inputs), _raw_cases(task_id, check.name, inputs))
@@ -436,6 +439,39 @@ def evaluate_task(task_id: str, points: float, inputs: dict, expected: dict, raw
     failed = [d for d in details if not d.passed]
     message = "all checks passed" if not failed else "\n".join(f"{d.name}: {d.message}" for d in failed)
     return CheckResult(task_id, score, points, status, message, details=details)
+
+
+def judged(task_id: str, check_name: str, inputs: dict, got_cases: list) -> list:
+    """What a child reported, as the grader compares it: a verdict the grader can reach itself is
+    never taken from the child (the order of topological_order arrives as node indices)."""
+    if task_id == "backward" and check_name == "order":
+        return [order_flags(p, got) for p, got in zip(inputs["order"], got_cases)]
+    return got_cases
+
+
+def order_flags(program: dict, got) -> list:
+    """[extra or repeated entries, reachable nodes missing, children placed after a parent, root
+    last (1)] of an order given as node indices (-1: a node not of this graph); [0, 0, 0, 1] for
+    every valid order. An error report passes through."""
+    if isinstance(got, dict):
+        return got
+    if type(got) is not list or any(type(i) is not int for i in got):
+        raise ProtocolError("an order must be a list of node indices")
+    nodes, _ = _graph_nodes(program)
+    root = len(nodes) - 1
+    reachable, todo = set(), [root]
+    while todo:
+        n = todo.pop()
+        if n not in reachable:
+            reachable.add(n)
+            todo.extend(nodes[n][0])
+    pos = {}
+    for p, i in enumerate(got):
+        pos.setdefault(i, p)
+    extra = len(got) - len({i for i in got if i in reachable})
+    missing = len(reachable - set(got))
+    late = sum(1 for n in reachable for c in nodes[n][0] if pos.get(c, -1) > pos.get(n, -1))
+    return [extra, missing, late, 1 if got and got[-1] == root else 0]
 
 
 def _raw_cases(task_id: str, check_name: str, inputs: dict) -> list:

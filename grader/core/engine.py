@@ -145,7 +145,7 @@ def _bounded(result: CheckResult) -> CheckResult:
 
 def _own_modules(done) -> set:
     """The task modules whose every task passed: the student's own versions serve other checks."""
-    passed = {r.task for r in done if r.status == PASSED}
+    passed = {r.task for r in done if r is not None and r.status == PASSED}
     return {m for m in TASK_MODULES if all(t.id in passed for t in TASKS if t.module == m)}
 
 
@@ -156,15 +156,33 @@ def grade_task(ctx: Context, staged: Staged, task, slot: int, done=()) -> CheckR
     again sealed, with the reference's versions of all it depends on (a value task: the
     student's function grafted onto the trusted Value), and the better of the two counts: one
     bug is charged once, even one that only shows when another piece uses it."""
+    return sealed_run(ctx, staged, task, slot, own_run(ctx, staged, task, slot, done), done)
+
+
+def own_run(ctx: Context, staged: Staged, task, slot: int, done=()) -> Optional[CheckResult]:
+    """The task's checks with the student's own code and the student's own versions of the
+    modules that passed (`done`: the results before it, from own runs); None when a module it
+    runs did not pass: its only run is then sealed."""
     points = ctx.rubric[task.id]
     status = staged.status[task.module]
     if status == MODULE_NOT_SUBMITTED:
         return CheckResult(task.id, 0.0, points, NOT_SUBMITTED, f"not submitted: no {task.module}.py in the submission")
     if status != OK:
         return CheckResult(task.id, 0.0, points, ERROR, status)
-    first = _run_task(ctx, staged, task, slot, _own_modules(done), graft=False)
-    if first.status == PASSED or first.sealed:
+    own = _own_modules(done)
+    if any(m in TASK_MODULES and m != task.module and m not in own for m in requires(task.module)):
+        return None
+    return _run_task(ctx, staged, task, slot, own, graft=False)
+
+
+def sealed_run(ctx: Context, staged: Staged, task, slot: int, first: Optional[CheckResult], done=()) -> CheckResult:
+    """The task's final result: its own run where that passed or was final; else the better of
+    it and a sealed run (None: the sealed run alone), with the reference's versions of what the
+    student's own did not pass (`done`: the own runs' results)."""
+    if staged.status[task.module] != OK or (first is not None and first.status == PASSED):
         return first
+    if first is None:
+        return _run_task(ctx, staged, task, slot, _own_modules(done), graft=False)
     if task.module == "value":
         second = _run_task(ctx, staged, task, slot, set(), graft=True)
     elif any(m in TASK_MODULES for m in requires(task.module) if m != task.module):
@@ -227,7 +245,7 @@ def grade_e2e(ctx: Context, staged: Staged, task_results: list, slot: int) -> Ch
         return CheckResult(E2E, 0.0, points, SKIPPED, "skipped: the end-to-end run was turned off for this run")
     zero = [r.task for r in task_results if r.task in e2e.TRAINING_TASKS and r.score == 0]
     if zero:
-        return CheckResult(E2E, 0.0, points, SKIPPED, f"skipped: training needs {', '.join(zero)}, which scored 0")
+        return CheckResult(E2E, 0.0, points, SKIPPED, f"skipped: training needs {', '.join(zero)}, which scored 0 with your own code")
     s = ctx.settings
     every = e2e.checkpoint_every(s.steps)
     request = {"mode": "e2e", "e2e": {"seed": s.seed, "steps": s.steps, "budget_s": s.e2e_timeout, "every": every}}
@@ -275,16 +293,23 @@ def grade_e2e(ctx: Context, staged: Staged, task_results: list, slot: int) -> Ch
 def grade_submission(ctx: Context, sub: Submission, staged: Staged, slot: int = 0) -> StudentResult:
     t0 = time.monotonic()
     sealed_before = ctx.sealed_seconds
-    results = []
+    # Every child that shows the student what it printed runs before any sealed child: a sealed
+    # child can leave traces in state the kernel shares (which pages of a file are cached), which
+    # a later child of this submission could read back and print (the reference's answers were
+    # carried out that way). So: own runs in course order, then training, then the sealed runs.
+    own = []
     for task in TASKS:  # in course order: a task's dependencies are graded before it
-        results.append(_guarded(task.id, ctx.rubric[task.id], lambda: grade_task(ctx, staged, task, slot, results)))
+        own.append(_guarded(task.id, ctx.rubric[task.id], lambda: own_run(ctx, staged, task, slot, own)))
+    t_own = time.monotonic()
+    e2e_result = _guarded(E2E, ctx.rubric[E2E], lambda: grade_e2e(ctx, staged, [r for r in own if r is not None], slot))
     t1 = time.monotonic()
-    results.append(_guarded(E2E, ctx.rubric[E2E], lambda: grade_e2e(ctx, staged, results, slot)))
+    results = [_guarded(t.id, ctx.rubric[t.id], lambda: sealed_run(ctx, staged, t, slot, first, own)) for t, first in zip(TASKS, own)]
+    results.append(e2e_result)
     t2 = time.monotonic()
     sealed_s = ctx.sealed_seconds - sealed_before  # not recorded: a sealed child's time is no channel
     status = "graded" if not sub.error else f"unreadable: {sub.error}"
-    ctx.stage_seconds["tasks"] = ctx.stage_seconds.get("tasks", 0) + max(0.0, t1 - t0 - sealed_s)
-    ctx.stage_seconds["e2e"] = ctx.stage_seconds.get("e2e", 0) + t2 - t1
+    ctx.stage_seconds["tasks"] = ctx.stage_seconds.get("tasks", 0) + max(0.0, (t_own - t0) + (t2 - t1) - sealed_s)
+    ctx.stage_seconds["e2e"] = ctx.stage_seconds.get("e2e", 0) + t1 - t_own
     return StudentResult(
         sub.student, sub.source, sub.layout, status, results, dict(staged.hashes),
         notes=list(staged.notes) + [f"{k}: {v}" for k, v in sub.meta.items() if k == "unreadable"],

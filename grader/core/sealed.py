@@ -116,7 +116,7 @@ def evaluate(task_id: str, points: float, inputs: dict, expected: dict, raw: byt
             if detail.passed:
                 detail.message = ""
                 continue
-            cases = zip(outputs[check.name], expected[check.name], checks._case_inputs(task_id, check.name, inputs),
+            cases = zip(checks.judged(task_id, check.name, inputs, outputs[check.name]), expected[check.name], checks._case_inputs(task_id, check.name, inputs),
                         checks._raw_cases(task_id, check.name, inputs))
             detail.message, wrong = "", []
             for got, exp, case_input, raw_case in cases:

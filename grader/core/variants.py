@@ -293,6 +293,7 @@ def attention_variants(n_head, q, k, v, keys, values) -> dict:
 # ----- Adam -------------------------------------------------------------------------------------
 
 ADAM_VARIANTS = {
+    "not zeroing grads: set p.grad = 0 for every parameter after its update, or the next backward() adds onto the old gradients": "no_zero",
     "the step counter advances per parameter (self.t += 1 inside the loop): step counts optimizer steps, the same for every parameter, and bias correction uses step + 1": "t_per_param",
     "m_hat is made from v: m_hat = self.m[i] / (1 - beta1 ** (step + 1))": "m_hat_from_v",
     "no bias correction: divide m by (1 - beta1 ** (step + 1)) and v by (1 - beta2 ** (step + 1))": "nobias",
@@ -361,7 +362,7 @@ def adam_trajectory(p0, grads, lr, beta1, beta2, eps, num_steps, variant=None):
             if variant == "t_per_param":
                 c1, c2 = 1 - beta1 ** (step * n + i + 1), 1 - beta2 ** (step * n + i + 1)
             j = 0 if variant == "shared_state" else i  # the slot of m and v parameter i uses
-            g = {"data": p[i], "zero_first": 0.0}.get(variant, g_step[i])
+            g = {"data": p[i], "zero_first": 0.0, "no_zero": sum(gs[i] for gs in grads[: step + 1])}.get(variant, g_step[i])
             g2 = abs(g) if variant == "abs" else g**2
             if variant == "ema_swapped":
                 mi, vi = (1 - beta1) * m[j] + beta1 * g, (1 - beta2) * v[j] + beta2 * g2
