@@ -27,11 +27,11 @@ QUICK = dict(seed=1, steps=50, e2e_threshold=2.8)
 # student -> (total, {task: score} for the tasks that lose points, phrases its feedback must hold)
 EXPECTED = {
     "reference": (100.0, {}, []),
-    "wrong_gradient": (68.0, {"value_mul": 2.0, "e2e": 0.0}, ["value_mul", "got -0.2998", "the *other* factor", "did not learn", "likely cause: value_mul"]),
+    "wrong_gradient": (68.0, {"value_mul": 2.0, "e2e": 0.0}, ["value_mul", "got -0.2998", "swapped: d(a * b)/da is b (the other operand)", "did not learn", "likely cause: value_mul, which"]),
     "unstable_softmax": (98.0, {"softmax": 4.0}, ["OverflowError", "subtract max(x)"]),
     "unimplemented": (94.0, {"sampling": 0.0}, ["NotImplementedError", "Task sampling: softmax(logits / temperature)"]),
     "hostile": (61.0, {"value_log": 0.0, "rmsnorm": 0.0, "e2e": 0.0},
-                ["os._exit()", "expected a Value", "not graded", "conftest.py", "skipped: training needs value_log, rmsnorm"]),
+                ["os._exit()", "expected a Value", "not graded", "conftest.py", "skipped: training needs value_log, which scored 0 with your own code"]),
 }
 
 

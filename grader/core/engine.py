@@ -279,6 +279,13 @@ def grade_e2e(ctx: Context, staged: Staged, task_results: list, slot: int) -> Ch
         ctx.stage_seconds["evaluate"] = ctx.stage_seconds.get("evaluate", 0) + time.monotonic() - t0
     if notes:
         result.message = "; ".join(notes) + "\n" + result.message
+    result.seconds, result.interpreter, result.output = outcome.seconds, outcome.interpreter, outcome.output
+    return _bounded(result)
+
+
+def with_likely_cause(result: CheckResult, task_results: list) -> CheckResult:
+    """A failed training run's likely cause, from the tasks' final results (sealed runs
+    included): the pieces it uses that did not pass every check."""
     if result.status not in ("passed", SKIPPED) and result.flag != "weights not from training":
         partial = [r.task for r in task_results if r.task in e2e.TRAINING_TASKS and r.score < r.max_score]
         result.message += (
@@ -286,8 +293,7 @@ def grade_e2e(ctx: Context, staged: Staged, task_results: list, slot: int) -> Ch
             "\nlikely cause: every piece passes its checks alone, so look at what they share across calls "
             "(state kept in globals, inputs modified in place)"
         )
-    result.seconds, result.interpreter, result.output = outcome.seconds, outcome.interpreter, outcome.output
-    return _bounded(result)
+    return result
 
 
 def grade_submission(ctx: Context, sub: Submission, staged: Staged, slot: int = 0) -> StudentResult:
@@ -304,7 +310,7 @@ def grade_submission(ctx: Context, sub: Submission, staged: Staged, slot: int = 
     e2e_result = _guarded(E2E, ctx.rubric[E2E], lambda: grade_e2e(ctx, staged, [r for r in own if r is not None], slot))
     t1 = time.monotonic()
     results = [_guarded(t.id, ctx.rubric[t.id], lambda: sealed_run(ctx, staged, t, slot, first, own)) for t, first in zip(TASKS, own)]
-    results.append(e2e_result)
+    results.append(_bounded(with_likely_cause(e2e_result, results)))
     t2 = time.monotonic()
     sealed_s = ctx.sealed_seconds - sealed_before  # not recorded: a sealed child's time is no channel
     status = "graded" if not sub.error else f"unreadable: {sub.error}"
