@@ -99,6 +99,7 @@ OPS = {
             "your exp() local gradient is 0: store d e^a/da = e ** a itself (a 0 comes from // or int() rounding it down, or from a .grad multiplied in, still 0 when the node is made)": lambda a, b: (0,),
             "your exp() local gradient is a * e ** (a - 1) (the power rule does not apply to e ** a); it is e ** a": lambda a, b: (a * math.exp(a - 1),),
             "your exp() local gradient is e * a: d e^a/da = e ** a (math.exp(a)), the output itself": lambda a, b: (math.e * a,),
+            "your exp() local gradient is the constant e: d e^a/da = e ** a (math.exp(a)), the output itself": lambda a, b: (math.e,),
             "your exp() local gradient is e ** (a - 1) (the power rule does not apply to e ** a); it is e ** a": lambda a, b: (math.exp(a - 1),),
         },
     },
@@ -245,6 +246,7 @@ def attention_float(n_head, q, k, v, keys, values, scale="sqrt", weigh="v", soft
         "q": (keys + [q], values + [v]),
         "twice": (keys + [k, k], values + [v, v]),
         "swapped": (keys + [v], values + [k]),
+        "newest": ([k] * (len(keys) + 1), values + [v]),
     }[cache]
     hd = len(q) // n_head
     div = {"sqrt": hd**0.5, "head_dim": hd, "none": 1.0, "after": 1.0, "times": hd**-0.5, "n_embd": len(q) ** 0.5, "n_head": n_head**0.5, "halved": hd * 2}[scale]
@@ -284,6 +286,7 @@ def attention_variants(n_head, q, k, v, keys, values) -> dict:
         "the new position counts twice: append k and v to the cache once": lambda: attention_float(*case, cache="twice"),
         "k and v went into each other's cache: keys.append(k), values.append(v)": lambda: attention_float(*case, cache="swapped"),
         "you appended q to the keys: append k, so the new position's logit is q . k": lambda: attention_float(*case, cache="q"),
+        "every logit uses the newest key: logits_t = q_h . k_h[t] with t the position, keys[t]": lambda: attention_float(*case, cache="newest"),
         "your heads take every n_head-th entry (q[h::n_head]): head h is the contiguous slice [h*head_dim, (h+1)*head_dim)": lambda: attention_float(*case, heads="strided"),
         **{f"every head used the first head's slice of {x}: {x}_h = {x}[h*head_dim:(h+1)*head_dim] for head h": (lambda x=x: attention_float(*case, unsliced=x)) for x in "qkv"},
         "head h starts at h, not h * head_dim: its slice is [h*head_dim, (h+1)*head_dim)": lambda: attention_float(*case, heads="offset"),
@@ -322,6 +325,8 @@ ADAM_VARIANTS = {
     "the new v is never stored: write it back, self.v[i] = beta2 * self.v[i] + (1 - beta2) * g ** 2 (yours restarts from 0 at every step)": "v_local",
     "m and v are one number shared by every parameter: keep one m and one v per parameter, self.m[i] and self.v[i]": "shared_state",
     "you stored m_hat and v_hat back into self.m and self.v: keep m and v uncorrected, the bias-corrected ones are for this step's update only": "hat_stored",
+    "you stored m_hat back into self.m: keep m uncorrected, m_hat is for this step's update only": "m_hat_stored",
+    "v is made from m: v = beta2 * v + (1 - beta2) * g ** 2, the squared gradient": "v_from_m",
     "the weights of the moving averages are swapped: m = beta1 * m + (1 - beta1) * g, the old m weighted by beta1 (v likewise with beta2)": "ema_swapped",
     "you zeroed the grads before using them: m and v read p.grad first, then p.grad = 0 after the update": "zero_first",
     "v averages the squared gradient, g ** 2, not |g|": "abs",
@@ -372,8 +377,10 @@ def adam_trajectory(p0, grads, lr, beta1, beta2, eps, num_steps, variant=None):
                 mi, vi = beta1 * m[j] + g, beta2 * v[j] + g2
             else:
                 mi, vi = beta1 * m[j] + (1 - beta1) * g, beta2 * v[j] + (1 - beta2) * g2
+            if variant == "v_from_m":
+                vi = beta2 * v[j] + (1 - beta2) * mi**2
             mh, vh = {"nobias": (mi, vi), "nobias_m": (mi, vi / c2), "m_hat_from_v": (vi / c1, vi / c2), "nobias_v": (mi / c1, vi), "m_hat_beta2": (mi / c2, vi / c2), "v_hat_beta1": (mi / c1, vi / c1)}.get(variant, (mi / c1, vi / c2))
-            m[j] = {"m_local": m[j], "hat_stored": mh}.get(variant, mi)
+            m[j] = {"m_local": m[j], "hat_stored": mh, "m_hat_stored": mh}.get(variant, mi)
             v[j] = {"v_local": v[j], "hat_stored": vh}.get(variant, vi)
             denom = {"eps_inside": (vh + eps) ** 0.5, "nosqrt": vh + eps, "noeps": vh**0.5, "sqrt_precedence": vh / 2 + eps}.get(variant, vh**0.5 + eps)
             p[i] += (1 if variant == "plus" else -1) * lr_t * (g if variant == "raw_grad" else mh) / denom
@@ -393,6 +400,8 @@ def adam_variants(p0, grads, lr, beta1, beta2, eps, num_steps) -> dict:
 
 BACKWARD_VARIANTS = {
     "root_zero": "start with self.grad = 1: d(out)/d(out) = 1",
+    "skip_last_child": "each node's last child got nothing: pass the gradient to every (child, local_grad) pair of zip(v._children, v._local_grads) (range(len(...) - 1) stops one short)",
+    "first_local_grad": "every child got the first local gradient: pair each child with its own, for child, local_grad in zip(v._children, v._local_grads)",
     "assign": "a node used twice must get both gradient contributions: accumulate with child.grad += ..., never child.grad = ... (that keeps only the last one)",
     "local_only": "chain rule: add local_grad * node.grad (the node's own grad), not local_grad alone",
     "child_grad": "multiply by the grad of the node being processed, not the child's own: child.grad += local_grad * node.grad, node the one whose children you walk",
@@ -480,6 +489,10 @@ def simulated_backward(nodes, variant, calls=1):
         for i in order:
             children, local_grads = nodes[i][:2]
             upstream = nodes[i][2] if variant == "data" else g[i]
+            if variant == "skip_last_child":
+                children = children[:-1]
+            elif variant == "first_local_grad":
+                local_grads = local_grads[:1] * len(local_grads)
             for c, lg in zip(children, local_grads):
                 if variant == "assign":
                     g[c] = lg * upstream

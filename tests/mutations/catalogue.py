@@ -448,6 +448,25 @@ MUTANTS = [
     dict(name="mul_grads_doubled_like_square", file="value.py",
          patches=[("(self, other), (other.data, self.data))", "(self, other), (2 * other.data, 2 * self.data))")],
          hint="the right ones times 2.0 in every case"),
+    # ---- third round: structure read off the results (children, entries, lengths) and more variants
+    dict(name="add_number_as_child", file="value.py",
+         patches=[("        return Value(self.data + other, (self,), (1,))", "        return Value(self.data + other, (self, other), (1, 1))")],
+         hint="only Values are children"),
+    dict(name="attention_sum_skips_last_position", file="attention.py",
+         patches=[("            sum(attn_weights[t] * v_h[t][j] for t in range(len(v_h)))", "            sum(attn_weights[t] * v_h[t][j] for t in range(len(v_h) - 1))")],
+         hint="an entry is the plain number"),
+    dict(name="linear_appends_every_product", file="nn.py",
+         patches=[("    return [sum(wi * xi for wi, xi in zip(wo, x)) for wo in w]", "    return [wi * xi for wo in w for wi, xi in zip(wo, x)]")],
+         hint="not one per product"),
+    dict(name="backward_skips_last_child", file="value.py",
+         patches=[("            for child, local_grad in zip(v._children, v._local_grads):", "            for child, local_grad in zip(v._children[:-1], v._local_grads):")],
+         hint="each node's last child got nothing"),
+    dict(name="exp_grad_constant_e", file="value.py",
+         patches=[("return Value(math.exp(self.data), (self,), (math.exp(self.data),))", "return Value(math.exp(self.data), (self,), (math.e,))")],
+         hint="the constant e"),
+    dict(name="adam_v_from_m", file="adam.py",
+         patches=[("(1 - self.beta2) * p.grad**2", "(1 - self.beta2) * self.m[i] ** 2")],
+         hint="v is made from m"),
 ]
 
 # Correct solutions written differently from the reference: the public tests must pass them all
