@@ -1529,6 +1529,8 @@ def _sample(mg, model, rng, temperature, inp):
     out = attempt(mg, lambda: mg.sampling.sample(model, BOS, rng, temperature), inp, "sample", SAMPLING_CAUSES)
     if not isinstance(out, list) or not all(is_real(t) and isinstance(t, int) for t in out):
         cause = NO_RETURN if out is None else "return the list of drawn token ids (plain ints), without BOS"
+        if isinstance(out, list) and out and all(isinstance(t, list) and len(t) == 1 for t in out):
+            cause = "each token is a one-element list: rng.choices(...) returns a list of draws, so take its [0]"
         raise Bad(message("sample: the result", inp, safe_repr(out, 200), "a list of token ids", cause))
     if not all(0 <= t < VOCAB for t in out):
         raise Bad(message("sample: the result", inp, fmt(out), f"token ids in 0..{VOCAB - 1}", "return the ids rng.choices drew from range(vocab_size)"))

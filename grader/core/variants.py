@@ -89,6 +89,7 @@ OPS = {
     "value_exp": {
         "forward": {
             "that is log, not exp: e ** a is math.exp(a)": lambda a, b: math.log(a),
+            "that is e * a: exp() raises e to the power a, math.exp(a)": lambda a, b: math.e * a,
             "base and exponent swapped: that is a ** e; exp() is e ** a, math.exp(a)": lambda a, b: a**math.e,
             "that is e ** -a: exp() is e ** a, math.exp(a), with no minus": lambda a, b: math.exp(-a),
         },

@@ -467,6 +467,12 @@ MUTANTS = [
     dict(name="adam_v_from_m", file="adam.py",
          patches=[("(1 - self.beta2) * p.grad**2", "(1 - self.beta2) * self.m[i] ** 2")],
          hint="v is made from m"),
+    dict(name="sampling_keeps_the_list_from_choices", file="sampling.py",
+         patches=[("vocab_size), weights=[p.data for p in probs])[0]\n", "vocab_size), weights=[p.data for p in probs])\n")],
+         hint="rng.choices(...) returns a list of draws"),
+    dict(name="exp_forward_e_times_a", file="value.py",
+         patches=[("return Value(math.exp(self.data), (self,), (math.exp(self.data),))", "return Value(math.e * self.data, (self,), (math.exp(self.data),))")],
+         hint="that is e * a"),
 ]
 
 # Correct solutions written differently from the reference: the public tests must pass them all
