@@ -1248,7 +1248,7 @@ ATTN_CASES = {
     ),
 }
 ATTN_CAUSES = {
-    (TypeError, "slice indices must be integers"): "head_dim = len(q) // n_head, an int (integer division), so it can slice",
+    (TypeError, "slice indices must be integers"): "head_dim must be an int to slice with: divide n_embd by n_head with //, integer division",
     (ValueError, "empty"): "softmax over no positions: append k and v to the cache *before* attending, so the new position attends to itself too",
     **NN_MATH_CAUSES,
     IndexError: "head h uses the slice [h*head_dim, (h+1)*head_dim) of q, k and v, with head_dim = n_embd // n_head",
