@@ -599,20 +599,27 @@ def _grads(nodes, inp="the graph above"):
     return reals([n.grad for n in nodes], "backward: the .grad of the nodes", inp)
 
 
+def _grads_on(mg, graph: str) -> list | None:
+    """The grads of a graph's watched nodes after the student's backward() (its calls of it),
+    or None if that raised (the graph's own check reports it)."""
+    build, calls = BACKWARD_GRAPHS[graph]
+    try:
+        root, watched = build(mg)
+        for _ in range(calls):
+            root.backward()
+        return [n.grad for n in watched]
+    except Exception:  # noqa: BLE001 - the student's code may raise anything
+        return None
+
+
 def _backward_cause(mg, got, fx, graph: str) -> str:
     """The known backward() mistakes that give exactly got on this graph and, on every other
     graph of the checks, what the student's backward() gives there ('' if none): one graph can
     fit a mistake by coincidence, all of them together rarely do. Two that remain are both named."""
     fits = {c for c, want in fx["variants"][graph].items() if close(got, want, VARIANT_RTOL, 1e-12)}
-    for other, (build, calls) in BACKWARD_GRAPHS.items():
-        if not fits or other == graph:
-            continue
-        try:
-            root, watched = build(mg)
-            for _ in range(calls):
-                root.backward()
-            theirs = [n.grad for n in watched]
-        except Exception:  # noqa: BLE001 - their failure there is reported by that graph's check
+    for other in BACKWARD_GRAPHS:
+        theirs = _grads_on(mg, other) if fits and other != graph else None
+        if theirs is None:
             continue
         table = fx["variants"][other]
         fits = {c for c in fits if c not in table or close(theirs, table[c], VARIANT_RTOL, 1e-12)}
@@ -788,19 +795,6 @@ def backward_twice(mg, fx):
     return [message("backward: called twice", "out = Value(6, (x, w), (2.0, 3.0)); out.backward(); out.backward(); [x.grad, w.grad]", got, [4.0, 6.0], cause)]
 
 
-def _right_on(mg, graph: str, want) -> bool:
-    """Does the student's backward() give want on another graph of the checks (one whose nodes
-    all hold different numbers)?"""
-    build, calls = BACKWARD_GRAPHS[graph]
-    try:
-        root, watched = build(mg)
-        for _ in range(calls):
-            root.backward()
-        return close([n.grad for n in watched], want)
-    except Exception:  # noqa: BLE001 - that graph's own check reports it
-        return False
-
-
 @check("backward", "equal_data")
 def backward_equal_data(mg, fx):
     """Two nodes that hold the same number are still two nodes: each gets its own gradient."""
@@ -812,7 +806,7 @@ def backward_equal_data(mg, fx):
     if close(got, want):
         return []
     cause = _backward_cause(mg, got, fx, "equal_data")
-    if not cause and (close(got[:2], [2.0, 0.0]) or close(got[2:], [1.0, 0.0])) and _right_on(mg, "known", fx["leaf_grads"]):
+    if not cause and (close(got[:2], [2.0, 0.0]) or close(got[2:], [1.0, 0.0])) and close(_grads_on(mg, "known"), fx["leaf_grads"]):
         cause = "b and q were skipped because a and p hold the same numbers: keep the visited *nodes* (a set of Values, or of id(node)), not their .data"
     return [message("backward: distinct nodes with equal data", inp, got, want, cause or Generic(ORDER_CAUSE))]
 
@@ -1611,16 +1605,17 @@ def sampling_distribution(mg, fx):
         if chi2 <= CHI2_4DOF_999:
             continue
         top = max(range(VOCAB), key=lambda j: FIRST_LOGITS[j])
+        fitted = _fitted_temperature(counts)
         if counts[top] == CHI2_N:
             cause = "you always pick the most likely token: draw at random with rng.choices(range(vocab_size), weights=[p.data for p in probs])[0]"
         elif temperature != 1.0 and _chi2(counts, 1.0) <= CHI2_4DOF_999:
             cause = "the temperature had no effect: divide the logits (not the probabilities) by temperature before softmax"
         elif temperature != 1.0 and _chi2(counts, 1 / temperature) <= CHI2_4DOF_999:
             cause = "you multiplied the logits by temperature: divide them, softmax([logit / temperature for logit in logits])"
-        elif _fitted_temperature(counts) and _fitted_temperature(counts) > 19:
+        elif fitted and fitted > 19:
             cause = "your draws ignore the probabilities (every token about equally often): draw with weights=[p.data for p in probs]"
-        elif _fitted_temperature(counts):
-            cause = (f"your draws follow softmax(logits / {_fitted_temperature(counts):.2g}), not softmax(logits / {temperature:g}): "
+        elif fitted:
+            cause = (f"your draws follow softmax(logits / {fitted:.2g}), not softmax(logits / {temperature:g}): "
                      "divide each logit by the temperature, once, softmax([logit / temperature for logit in logits])")
         else:
             cause = Generic("probs = softmax([logit / temperature for logit in logits]); draw with rng.choices(range(vocab_size), weights=[p.data for p in probs])[0]")
