@@ -7,33 +7,26 @@ import random
 from conftest import ROOT
 from microgpt import data
 from microgpt.config import GPTConfig
-from microgpt.evaluate import mean_token_loss
+from microgpt.evaluate import ScalarGPT, mean_token_loss
 from microgpt.model import GPT
-
-# The float forward does the model's operations in its order; only the last softmax is taken
-# as a log-sum-exp, which may differ in the last bit per token.
-FLOAT_ATOL = 1e-12
-
-
-def value_mean_token_loss(model, docs_tokens):
-    """The held-out loss as the Value forward pass computes it (what evaluate.py did before)."""
-    total, count = 0.0, 0
-    for tokens in docs_tokens:
-        losses = model.token_losses(tokens)
-        total += sum(loss.data for loss in losses)
-        count += len(losses)
-    return total / count
 
 
 def test_float_evaluation_equals_the_value_forward():
-    """On 1- and 2-layer models, names shorter and longer than block_size: the same loss?"""
+    """On 1- and 2-layer models of two widths (n_embd 16 and 12, so rmsnorm divides by a power
+    of two and by another number), names shorter and longer than block_size: every token's
+    loss is the Value forward pass's, to the last bit, and so is the mean."""
     rng = random.Random(3)
     docs = data.shuffled(data.load_docs(ROOT / "data" / "names.txt"), rng)
     tok = data.Tokenizer.from_docs(docs)
     val = [tok.encode(d) for d in docs[:12]] + [tok.encode("abcdefghijklmnopqrstuvwxyz")]
-    for n_layer in (1, 2):
-        model = GPT.init(GPTConfig(vocab_size=tok.vocab_size, n_layer=n_layer), rng)
-        assert math.isclose(mean_token_loss(model, val), value_mean_token_loss(model, val), rel_tol=0, abs_tol=FLOAT_ATOL)
+    for n_layer, n_embd, n_head in ((1, 16, 4), (2, 16, 4), (1, 12, 3)):
+        c = GPTConfig(vocab_size=tok.vocab_size, n_layer=n_layer, n_embd=n_embd, n_head=n_head)
+        model = GPT.init(c, rng)
+        floats = ScalarGPT(model.weights(), c.n_layer, c.n_head, c.block_size)
+        value_losses = [[loss.data for loss in model.token_losses(t)] for t in val]
+        assert [[loss.data for loss in floats.token_losses(t)] for t in val] == value_losses
+        count = sum(len(losses) for losses in value_losses)
+        assert mean_token_loss(model, val) == sum(sum(losses) for losses in value_losses) / count
 
 
 def test_non_finite_weights_give_nan():

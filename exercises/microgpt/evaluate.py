@@ -3,10 +3,11 @@
 
 Forward only, so no graph is needed: the model's own forward pass (its linear, softmax,
 rmsnorm and attention, whoever wrote them) runs on Scalars, plain floats that answer to a
-Value's interface. Each Scalar operation computes what Value's does, in the same order
-(a / b is a * b**-1, a - b is a + (-b)), so the loss equals the Value forward's, about 3x
-faster. The grader computes a submission's held-out loss with this same function, on the
-reference's code."""
+Value's interface, and each linear layer, the bulk of the arithmetic, on plain floats
+themselves. Each Scalar operation computes what Value's does, in the same order
+(a / b is a * b**-1, a - b is a + (-b)), and a linear layer's products and sums are the same
+on floats, so the loss equals the Value forward's, about 10x faster. The grader computes a
+submission's held-out loss with this same function, on the reference's code."""
 from __future__ import annotations
 
 import math
@@ -14,6 +15,7 @@ import math
 from .config import GPTConfig
 from .graph_memory import graph_gc
 from .model import GPT
+from .nn import linear
 
 
 class Scalar(float):
@@ -61,11 +63,21 @@ class Scalar(float):
         return other * self**-1
 
 
-def scalar_model(weights: dict, n_layer: int, n_head: int, block_size: int) -> GPT:
-    """The GPT of these weights (plain floats, as GPT.weights() gives them) on Scalars."""
-    config = GPTConfig(vocab_size=len(weights["wte"]), n_layer=n_layer, n_embd=len(weights["wte"][0]),
-                       block_size=block_size, n_head=n_head)
-    return GPT(config, {k: [[Scalar(w) for w in row] for row in mat] for k, mat in weights.items()})
+class ScalarGPT(GPT):
+    """The GPT of these weights (plain floats, as GPT.weights() gives them) on Scalars, with
+    each linear layer on plain floats: there the arithmetic runs at C speed instead of through
+    Scalar's methods (3.6x faster in all), and the products and sums, in the same order, give
+    the same floats."""
+
+    def __init__(self, weights: dict, n_layer: int, n_head: int, block_size: int):
+        config = GPTConfig(vocab_size=len(weights["wte"]), n_layer=n_layer, n_embd=len(weights["wte"][0]),
+                           block_size=block_size, n_head=n_head)
+        super().__init__(config, {k: [[Scalar(w) for w in row] for row in mat] for k, mat in weights.items()})
+        self.float_weights = {k: [[float(w) for w in row] for row in mat] for k, mat in weights.items()}
+
+    def linear(self, x: list, name: str) -> list:
+        out = linear([getattr(xi, "data", xi) for xi in x], self.float_weights[name])
+        return [Scalar(getattr(y, "data", y)) for y in out]  # a student's linear may build Values
 
 
 def float_mean_token_loss(weights: dict, n_layer: int, n_head: int, block_size: int, docs_tokens: list) -> float:
@@ -73,7 +85,7 @@ def float_mean_token_loss(weights: dict, n_layer: int, n_head: int, block_size: 
     logit is not finite."""
     total, count = 0.0, 0
     try:
-        model = scalar_model(weights, n_layer, n_head, block_size)
+        model = ScalarGPT(weights, n_layer, n_head, block_size)
         with graph_gc():  # a student's Value may still build a graph: freed by reference counting
             for tokens in docs_tokens:
                 losses = [loss.data for loss in model.token_losses(tokens)]

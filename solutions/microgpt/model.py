@@ -74,19 +74,24 @@ class GPT:
         for li in range(c.n_layer):
             x_residual = x
             x = rmsnorm(x)
-            q = linear(x, sd[f"layer{li}.attn_wq"])
-            k = linear(x, sd[f"layer{li}.attn_wk"])
-            v = linear(x, sd[f"layer{li}.attn_wv"])
+            q = self.linear(x, f"layer{li}.attn_wq")
+            k = self.linear(x, f"layer{li}.attn_wk")
+            v = self.linear(x, f"layer{li}.attn_wv")
             x = attention(q, k, v, cache.keys[li], cache.values[li], c.n_head)
-            x = linear(x, sd[f"layer{li}.attn_wo"])
+            x = self.linear(x, f"layer{li}.attn_wo")
             x = [a + b for a, b in zip(x, x_residual)]
             x_residual = x
             x = rmsnorm(x)
-            x = linear(x, sd[f"layer{li}.mlp_fc1"])
+            x = self.linear(x, f"layer{li}.mlp_fc1")
             x = [xi.relu() for xi in x]
-            x = linear(x, sd[f"layer{li}.mlp_fc2"])
+            x = self.linear(x, f"layer{li}.mlp_fc2")
             x = [a + b for a, b in zip(x, x_residual)]
-        return linear(x, sd["lm_head"])
+        return self.linear(x, "lm_head")
+
+    def linear(self, x: list[Value], name: str) -> list[Value]:
+        """The linear layer of weight matrix `name`: (nin,) -> (nout,). A method of its own so
+        that the held-out evaluation can run it on plain floats (evaluate.ScalarGPT)."""
+        return linear(x, self.state_dict[name])
 
     def token_losses(self, tokens: list[int]) -> list[Value]:
         """-log p(next token) at each of the first min(block_size, len(tokens)-1) positions."""
