@@ -942,6 +942,8 @@ def _backward_graph(mg):
 
 LINEAR_X = [0.5, -1.0, 2.0]
 LINEAR_W = [[0.1, -0.2, 0.3], [1.5, 0.25, -0.75]]
+LINEAR_SQUARE_X = [0.4, -1.5, 1.0]
+LINEAR_SQUARE_W = [[0.2, -0.6, 1.1], [0.7, 0.3, -0.4], [-1.2, 0.5, 0.9]]  # not symmetric: its transpose differs
 SOFTMAX_CASES = [[1.0, 2.0, 3.0], [0.0, 0.0], [-1.5, 0.25, 4.0, 0.0], [0.3]]
 RMSNORM_CASES = [[1.0, 2.0, 3.0, 4.0], [0.001, -0.002, 0.003], [0.5, -0.5], [3.0, -4.0, 12.0, 0.0]]
 SOFTMAX_SUM_CASE = [0.3, -1.2, 2.5, 0.0, 1.1]
@@ -988,12 +990,18 @@ def _linear(mg, x, w):
 
 @check("linear", "known_answers")
 def linear_known(mg, fx):
-    """linear(x, w) = [sum_i w[o][i] * x[i] for each row o], against the reference."""
-    _, _, out, inp = _linear(mg, LINEAR_X, LINEAR_W)
+    """linear(x, w) = [sum_i w[o][i] * x[i] for each row o], against the reference: a (2, 3) w
+    and a square (3, 3) one (there a transposed w has the right shape, so its numbers tell)."""
+    failures = []
+    square_cause = _linear_square(mg, fx, failures)
+    try:
+        _, _, out, inp = _linear(mg, LINEAR_X, LINEAR_W)
+    except Bad as bad:
+        return [_named(str(bad), square_cause)] + failures
     got = datas(mg, out, "linear: the result", inp)
     want = fx["out"]
     if close(got, want):
-        return []
+        return failures
     if len(got) != len(want):
         rows = f"one output per row of w (nout = {len(LINEAR_W)})"
         cause = {
@@ -1003,7 +1011,33 @@ def linear_known(mg, fx):
         }.get(len(got), Generic(f"{rows}, got {len(got)}"))
     else:
         cause = which_variant(got, fx["variants"]) or _linear_rows(got, want) or Generic("out[o] = sum_i w[o][i] * x[i]: multiply elementwise along the row, then add")
-    return [message("linear: forward", inp, got, want, cause)]
+    if isinstance(cause, Generic) and square_cause:
+        cause = square_cause
+    return [message("linear: forward", inp, got, want, cause)] + failures
+
+
+def _linear_square(mg, fx, failures: list) -> str | None:
+    """Run the square case, adding its failure to failures; the known mistake its numbers fit
+    (None if it passes, raises or fits none)."""
+    try:
+        _, _, out, inp = _linear(mg, LINEAR_SQUARE_X, LINEAR_SQUARE_W)
+        got = datas(mg, out, "linear: the result", inp)
+    except Bad:
+        return None
+    want = fx["square_out"]
+    if close(got, want):
+        return None
+    cause = which_variant(got, fx["square_variants"]) if len(got) == len(want) else None
+    failures.append(message("linear: forward, square w", inp, got, want, cause or Generic("out[o] = sum_i w[o][i] * x[i]: multiply elementwise along the row, then add")))
+    return cause
+
+
+def _named(text: str, cause: str | None) -> str:
+    """A failure message whose 'what to check' is replaced by a likely cause another case of the
+    same check singled out (unchanged when cause is None or the message already names one)."""
+    if not cause or "\n  what to check: " not in text:
+        return text
+    return text[: text.rindex("\n  what to check: ")] + f"\n  likely cause:  {cause}"
 
 
 def _linear_rows(got, want) -> str | None:
@@ -1056,16 +1090,19 @@ def _gradcheck(mg, task, fn, inputs: list[list[float]], names: list[str], inp: s
 @check("linear", "gradcheck")
 def linear_gradcheck(mg, fx):
     """x.grad and w.grad after backward() match central differences."""
-    return _gradcheck(
-        mg,
-        "linear",
-        lambda x, *rows: mg.nn.linear(x, list(rows)),
-        [LINEAR_X] + LINEAR_W,
-        ["x", "w[0]", "w[1]"],
-        f"linear(x={fmt(LINEAR_X)}, w={fmt(LINEAR_W)})",
-        "build the output only from Value ops on x and w (no .data), so backward() reaches every weight",
-        len(LINEAR_W),
-    )
+    try:
+        return _gradcheck(
+            mg,
+            "linear",
+            lambda x, *rows: mg.nn.linear(x, list(rows)),
+            [LINEAR_X] + LINEAR_W,
+            ["x", "w[0]", "w[1]"],
+            f"linear(x={fmt(LINEAR_X)}, w={fmt(LINEAR_W)})",
+            "build the output only from Value ops on x and w (no .data), so backward() reaches every weight",
+            len(LINEAR_W),
+        )
+    except Bad as bad:  # an error on this (2, 3) w: the square case's numbers may say why
+        return [_named(str(bad), _linear_square(mg, fx, []))]
 
 
 def _softmax(mg, xs, large=False):
@@ -1125,14 +1162,34 @@ def softmax_shift(mg, fx):
 @check("softmax", "no_overflow")
 def softmax_overflow(mg, fx):
     """softmax([1000, 0]) is [1, 0] without OverflowError; softmax([-1000, 0]) is [0, 1]."""
-    failures = []
+    failures, bad = [], []
     for xs, want in (([1000.0, 0.0], [1.0, 0.0]), ([-1000.0, 0.0], [0.0, 1.0]), ([800.0, 799.0], [1 / (1 + math.exp(-1)), 1 / (1 + math.exp(1))])):
-        got, inp = _softmax(mg, xs, large=True)
+        try:
+            got, inp = _softmax(mg, xs, large=True)
+        except Bad as b:
+            failures.append(str(b))
+            bad.append(xs)
+            continue
         if not close(got, want, 1e-9, 1e-12):
+            bad.append(xs)
             finite = all(math.isfinite(p) for p in got)
             why = Generic("probs_i = exp(x_i - max(x)) / sum_j exp(x_j - max(x)): large logits must work too") if finite else "subtract the max first, exp(x_i - max(x)), so exp() never sees a large number (yours gave inf or nan)"
             failures.append(message("softmax: large logits", inp, got, want, why))
+    if bad == [[1000.0, 0.0], [-1000.0, 0.0]]:  # [800, 799] right: a shift by the smallest logit
+        return [_renamed(f, SOFTMAX_MIN_CAUSE) for f in failures]
     return failures
+
+
+SOFTMAX_MIN_CAUSE = ("you subtracted min(x): subtract max(x), the largest logit, so every exponent is at most 0 "
+                     "(with min(x), [800, 799] works but [1000, 0] and [-1000, 0] overflow)")
+
+
+def _renamed(text: str, cause: str) -> str:
+    """A failure message with its cause line (likely cause or what to check) replaced by cause."""
+    for label in ("\n  what to check: ", "\n  likely cause:  "):
+        if label in text:
+            return text[: text.rindex(label)] + f"\n  likely cause:  {cause}"
+    return text
 
 
 @check("softmax", "gradcheck")
@@ -1148,7 +1205,45 @@ def softmax_gradcheck(mg, fx):
         "compute the probabilities with Value ops (exp, +, /) on the logits; only max(x) is a plain float",
         4,
         fx["gradient_variants"],
-    )
+    ) or _softmax_max_in_graph(mg)
+
+
+def _parents_of(outs, leaves) -> list | None:
+    """How many edges of the graph below outs point at each leaf (None if the graph cannot be walked)."""
+    counts = {id(x): 0 for x in leaves}
+    seen, todo = set(), list(outs)
+    try:
+        while todo:
+            node = todo.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            for child in node._children:
+                if id(child) in counts:
+                    counts[id(child)] += 1
+                todo.append(child)
+            if len(seen) > 10_000:
+                return None
+    except Exception:  # noqa: BLE001 - a graph the other checks already judge
+        return None
+    return [counts[id(x)] for x in leaves]
+
+
+def _softmax_max_in_graph(mg) -> list[str]:
+    """The max subtracted is a plain float: as a Value (the largest logit itself) it is a child of
+    every shifted logit. Its gradient cancels (softmax ignores a shift), so only the graph shows it."""
+    xs = SOFTMAX_GRAD_CASE
+    X = Vs(mg, xs)
+    inp = f"softmax({fmt(xs)}): the graph below the probabilities"
+    out = attempt(mg, lambda: mg.nn.softmax(X), inp, "softmax")
+    counts = _parents_of(out, X) if isinstance(out, list) else None
+    top = max(range(len(xs)), key=lambda i: xs[i])
+    others = {c for i, c in enumerate(counts or []) if i != top}
+    if counts is None or len(others) != 1 or counts[top] < others.pop() + len(xs) - 1:  # one more use per other logit, at least
+        return []
+    return [message("softmax: max(x) must be a plain float", inp, f"the largest logit is used by {counts[top]} nodes, each other logit by {counts[(top + 1) % len(xs)]}",
+                    "every logit used alike", "the max you subtract is a Value (the largest logit itself, as max(logits, key=...) returns it), so it enters every "
+                    "exp's graph: subtract the plain float max(v.data for v in logits)")]
 
 
 def _rmsnorm(mg, xs):
@@ -1163,8 +1258,36 @@ def _rmsnorm(mg, xs):
 def rmsnorm_known(mg, fx):
     """rmsnorm of a few vectors (one tiny, where epsilon matters), against the reference."""
     wrong = _wrong_known(mg, fx, _rmsnorm, RMSNORM_CASES)
-    cause = common_variant([(got, v) for got, _, _, v in wrong]) or _rescaled(wrong) or Generic("out_i = x_i * (mean_j(x_j ** 2) + 1e-5) ** -0.5")
+    cause = (common_variant([(got, v) for got, _, _, v in wrong]) or _rescaled(wrong) or _other_epsilon(_rmsnorm_wrong_inputs(wrong))
+             or Generic("out_i = x_i * (mean_j(x_j ** 2) + 1e-5) ** -0.5"))
     return [message("rmsnorm: forward", inp, got, want, cause) for got, want, inp, _ in wrong]
+
+
+def _rmsnorm_wrong_inputs(wrong) -> list:
+    """[(x, got)] of the wrong known-answer cases [(got, want, input text, variants)]."""
+    by_input = {f"rmsnorm({fmt(xs)})": xs for xs in RMSNORM_CASES + [RMSNORM_UNIT_CASE]}
+    return [(by_input[inp], got) for got, _, inp, _ in wrong if inp in by_input]
+
+
+def _other_epsilon(cases) -> str | None:
+    """The epsilon every wrong answer [(x, got)] fits, out_i = x_i * (mean(x ** 2) + eps) ** -0.5,
+    read off the case with the smallest mean square (where eps shows most), when it is not 1e-5."""
+    cases = [(xs, got) for xs, got in cases if len(got) == len(xs) and any(xs)]
+    if not cases:
+        return None
+    xs, got = min(cases, key=lambda c: sum(x * x for x in c[0]))
+    i = max(range(len(xs)), key=lambda j: abs(xs[j]))
+    scale = got[i] / xs[i]
+    if not (is_real(scale) and math.isfinite(scale) and scale > 0):
+        return None
+    eps = scale**-2 - sum(x * x for x in xs) / len(xs)
+    if eps <= 0 or math.isclose(eps, 1e-5, rel_tol=1e-3):
+        return None
+    for xs, got in cases:
+        ms = sum(x * x for x in xs) / len(xs)
+        if not close(got, [x * (ms + eps) ** -0.5 for x in xs], VARIANT_RTOL, 1e-12):
+            return None
+    return f"your epsilon is about {eps:.2g}, not 1e-5: out_i = x_i * (mean(x ** 2) + 1e-5) ** -0.5"
 
 
 def _rescaled(wrong) -> str | None:
@@ -1190,7 +1313,9 @@ def rmsnorm_unit(mg, fx):
     if close(ms_out, 1.0, 1e-6, 0):
         return []
     also = [(g, v) for g, _, _, v in _wrong_known(mg, fx, _rmsnorm, RMSNORM_CASES, skip_raising=True)]  # a cause must fit those too
-    cause = common_variant([(got, fx["variants"][case_key(xs)])] + also) or Generic("divide x by its root mean square: x_i * (mean(x ** 2) + 1e-5) ** -0.5")
+    cause = (common_variant([(got, fx["variants"][case_key(xs)])] + also)
+             or _other_epsilon([(xs, got)] + _rmsnorm_wrong_inputs(_wrong_known(mg, fx, _rmsnorm, RMSNORM_CASES, skip_raising=True)))
+             or Generic("divide x by its root mean square: x_i * (mean(x ** 2) + 1e-5) ** -0.5"))
     return [message("rmsnorm: mean(out ** 2) must be 1", inp, f"{fmt(got)} (mean square {ms_out:.10g})", "mean square 1.0", cause)]
 
 
@@ -1250,6 +1375,11 @@ ATTN_CAUSES = {
 }
 
 
+def cause_names(variants_by_case: dict) -> set:
+    """Every known mistake of a check, over all of its cases' variants."""
+    return {c for table in variants_by_case.values() for c in table}
+
+
 def _attn_inputs(mg, case):
     n_head, q, k, v, keys, values = case
     return n_head, Vs(mg, q), Vs(mg, k), Vs(mg, v), [Vs(mg, r) for r in keys], [Vs(mg, r) for r in values]
@@ -1300,13 +1430,21 @@ def attention_causal(mg, fx):
 @check("attention", "known_answers")
 def attention_known(mg, fx):
     """Attention of a new position over a short cache, against the reference."""
-    wrong = []
+    wrong, raised = [], []
     for label, case in ATTN_CASES.items():
-        got, inp = _attention(mg, label, case)
+        try:
+            got, inp = _attention(mg, label, case)
+        except Bad as bad:
+            raised.append((label, str(bad)))
+            continue
         if not close(got, fx[label]):
             wrong.append((label, case, got, inp))
     common = common_variant([(got, fx["variants"][label]) for label, _, got, _ in wrong])
-    failures = []
+    # a case that raised fits a mistake too if that mistake cannot run on it either (its slices run off the end)
+    if common and raised and all(common in cause_names(fx["variants"]) and common not in fx["variants"][label] for label, _ in raised):
+        failures = [_named(text, common) for _, text in raised]
+    else:
+        failures = [text for _, text in raised]
     for label, case, got, inp in wrong:
         want, n_embd, n_head = fx[label], len(case[1]), case[0]
         hd = n_embd // n_head
@@ -1548,11 +1686,45 @@ def sampling_known(mg, fx):
     got = [_sample(mg, model, rng, 0.8, inp) for _ in range(5)]
     if got == fx["samples"]:
         return []
-    cause = which_variant_exact(got, fx["variants"]) or Generic(
+    cause = which_variant_exact(got, fx["variants"]) or _shared_cause(mg, fx, "known_answers", Generic(
         "draw exactly as the docstring says, rng.choices(range(vocab_size), weights=[p.data for p in probs])[0], "
         "from softmax([logit / temperature ...]): the same seed then gives the same names"
-    )
+    ))
     return [message("sampling: seeded samples", inp, got, fx["samples"], cause)]
+
+
+# The sampling checks that single out a mistake, in the order they are asked: a check that sees
+# only that the names differ gives the first cause one of these names, so that whichever
+# sampling check fails first (pytest -x) already names the mistake.
+SAMPLING_DIAGNOSERS = ("temperature_distribution", "feeds_back", "stops_at_bos", "stops_at_block_size", "uses_rng", "low_temperature_argmax")
+_DIAGNOSING: list = []  # the check running the shared diagnosis (its own checks do not start another)
+
+
+def _shared_cause(mg, fx, name: str, cause):
+    """cause, or when it is only what to check, the likely cause another sampling check names on mg."""
+    if not isinstance(cause, Generic) or _DIAGNOSING:
+        return cause
+    _DIAGNOSING.append(name)
+    try:
+        for other in SAMPLING_DIAGNOSERS:
+            if other == name:
+                continue
+            c = next(c for c in CHECKS if c.task == "sampling" and c.name == other)
+            try:
+                failures = c.run(mg, fx)
+            except NotImplementedError:
+                raise
+            except Bad as bad:
+                failures = [str(bad)]
+            except Exception:  # noqa: BLE001 - that check reports it itself
+                continue
+            for f in failures:
+                for line in f.splitlines():
+                    if line.startswith("  likely cause:  "):
+                        return f"{line[len('  likely cause:  '):]} (the sampling {other} check shows it)"
+        return cause
+    finally:
+        _DIAGNOSING.pop()
 
 
 def which_variant_exact(got, variants: dict) -> str | None:
@@ -1618,7 +1790,8 @@ def sampling_distribution(mg, fx):
             cause = (f"your draws follow softmax(logits / {fitted:.2g}), not softmax(logits / {temperature:g}): "
                      "divide each logit by the temperature, once, softmax([logit / temperature for logit in logits])")
         else:
-            cause = Generic("probs = softmax([logit / temperature for logit in logits]); draw with rng.choices(range(vocab_size), weights=[p.data for p in probs])[0]")
+            cause = _shared_cause(mg, fx, "temperature_distribution", Generic(
+                "probs = softmax([logit / temperature for logit in logits]); draw with rng.choices(range(vocab_size), weights=[p.data for p in probs])[0]"))
         failures.append(message(f"sampling: the first token's distribution at temperature {temperature} (chi-square {chi2:.1f} > {CHI2_4DOF_999})", inp, f"counts {counts}", f"about {fmt([round(x, 1) for x in expected])}", cause))
     return failures
 
@@ -1630,7 +1803,7 @@ def sampling_argmax(mg, fx):
     top = max(range(VOCAB), key=lambda j: FIRST_LOGITS[j])
     if counts[top] == 200:
         return []
-    return [message("sampling: temperature 0.01 must pick the argmax every time", inp, f"counts {counts}", f"all 200 draws token {top}", Generic("the temperature did not sharpen the distribution: draw with weights=[p.data for p in probs], probs = softmax of the logits divided (not the probabilities) by the temperature"))]
+    return [message("sampling: temperature 0.01 must pick the argmax every time", inp, f"counts {counts}", f"all 200 draws token {top}", _shared_cause(mg, fx, "low_temperature_argmax", Generic("the temperature did not sharpen the distribution: draw with weights=[p.data for p in probs], probs = softmax of the logits divided (not the probabilities) by the temperature")))]
 
 
 @check("sampling", "stops_at_bos")
@@ -1653,7 +1826,7 @@ def sampling_stops(mg, fx):
     elif BOS not in got and len(model.calls) > 4 and model.calls[4][:2] == (BOS, 4):
         cause = f"the model was called {len(model.calls)} times, going on after BOS was drawn at position 3: stop (break, not continue) when you draw BOS"
     else:
-        cause = Generic("stop when the drawn token is BOS; return the tokens drawn before it")
+        cause = _shared_cause(mg, fx, "stops_at_bos", Generic("stop when the drawn token is BOS; return the tokens drawn before it"))
     return [message("sampling: stopping at BOS", inp, got, [2, 2, 2], cause)]
 
 
@@ -1673,6 +1846,7 @@ def sampling_block_size(mg, fx):
         cause = "one model call per position 0..block_size-1: you went on to position block_size, where the model has no position embedding (for pos_id in range(block_size))"
     elif len(got) < BLOCK and positions == list(range(len(got) + 1)):
         cause = "you stopped early, on a BOS drawn against a logit of -40: draw with weights=[p.data for p in probs], the softmax probabilities"
+    cause = _shared_cause(mg, fx, "stops_at_block_size", cause)
     return [message("sampling: stopping at block_size", inp, f"{len(got)} tokens, model called at positions {positions}", f"{BLOCK} tokens, positions {list(range(BLOCK))}", cause)]
 
 
@@ -1697,6 +1871,7 @@ def sampling_feeds_back(mg, fx):
             cause = "the name you returned is shorter than what you drew: return every token drawn before BOS"
         elif got and all(p == 0 for _, p in got) and len(got) > 1:
             cause = "every call was at position 0: pass pos_id = 0, 1, 2, ..."
+        cause = _shared_cause(mg, fx, "feeds_back", cause)
         failures.append(message("sampling: the model's inputs (token_id, pos_id)", inp, got, want, cause))
     caches = {id(c) for _, _, c in model.calls}
     if len(model.caches) != 1 or caches != {id(model.caches[0])}:
@@ -1740,7 +1915,8 @@ def compute_fixtures(mg) -> dict:
     leaves, out, _ = _backward_graph(mg)
     out.backward()
     fx["backward"] = {"leaf_grads": _grads(leaves)}
-    fx["linear"] = {"out": [o.data for o in _linear(mg, LINEAR_X, LINEAR_W)[2]]}
+    fx["linear"] = {"out": [o.data for o in _linear(mg, LINEAR_X, LINEAR_W)[2]],
+                    "square_out": [o.data for o in _linear(mg, LINEAR_SQUARE_X, LINEAR_SQUARE_W)[2]]}
     fx["softmax"] = {"out": [_softmax(mg, xs)[0] for xs in SOFTMAX_CASES]}
     fx["rmsnorm"] = {"out": [_rmsnorm(mg, xs)[0] for xs in RMSNORM_CASES]}
     fx["attention"] = {label: _attention(mg, label, case)[0] for label, case in ATTN_CASES.items()}

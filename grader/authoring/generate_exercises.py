@@ -129,6 +129,7 @@ def add_variants(fixtures: dict, checks, reference) -> None:
     for t, spec in checks.OPS.items():
         fixtures[t]["variants"] = {label: variants.op_variants(t, a, b) for label, a, b, _ in spec["cases"]}
     fixtures["linear"]["variants"] = variants.linear_variants(checks.LINEAR_X, checks.LINEAR_W)
+    fixtures["linear"]["square_variants"] = variants.linear_variants(checks.LINEAR_SQUARE_X, checks.LINEAR_SQUARE_W)
     for t, compute, cases in (
         ("softmax", variants.softmax_variants, checks.SOFTMAX_CASES + [checks.SOFTMAX_SUM_CASE]),
         ("rmsnorm", variants.rmsnorm_variants, checks.RMSNORM_CASES + [checks.RMSNORM_UNIT_CASE]),

@@ -157,8 +157,8 @@ def op_variants(task_id: str, a, b=None) -> dict:
 
 def linear_variants(x, w) -> dict:
     return _computed({
-        "you used the columns of w (the transpose): out[o] sums w[o][i] * x[i] along row o":
-            lambda: [sum(w[i][o] * x[i] for i in range(len(w))) for o in range(len(w))],
+        "you used the columns of w (the transpose, w[i][o] where w[o][i] belongs): out[o] sums w[o][i] * x[i] along row o":
+            lambda: _transposed(x, w),
         "some products are missing, the first one (i = 0): sum w[o][i] * x[i] over every i, range(len(x)) starts at 0":
             lambda: [sum(wi * xi for wi, xi in zip(row[1:], x[1:])) for row in w],
         "some products are missing, the last one (i = len(x) - 1): sum w[o][i] * x[i] over every i, range(len(x)), not range(len(x) - 1)":
@@ -168,6 +168,14 @@ def linear_variants(x, w) -> dict:
         "every term uses x[o]: out[o] sums w[o][i] * x[i], the input at the same i as the weight":
             lambda: [sum(wi * x[o] for wi in row) for o, row in enumerate(w)],
     })
+
+
+def _transposed(x, w):
+    """linear with w's columns for its rows: one output per column of w, the inputs taken in
+    w's row order (where w is not square, as many as it has rows)."""
+    if len(w) > len(x):
+        raise IndexError("more rows than inputs")
+    return [sum(w[i][o] * x[i] for i in range(len(w))) for o in range(len(w[0]))]
 
 
 def softmax_variants(xs) -> dict:
@@ -253,7 +261,8 @@ def attention_float(n_head, q, k, v, keys, values, scale="sqrt", weigh="v", soft
     div = {"sqrt": hd**0.5, "head_dim": hd, "none": 1.0, "after": 1.0, "times": hd**-0.5, "n_embd": len(q) ** 0.5, "n_head": n_head**0.5, "halved": hd * 2}[scale]
     out = []
     for h in range(n_head):
-        idx = {"blocks": range(h * hd, (h + 1) * hd), "strided": range(h, len(q), n_head), "offset": range(h, h + hd)}[heads]
+        idx = {"blocks": range(h * hd, (h + 1) * hd), "strided": range(h, len(q), n_head), "offset": range(h, h + hd),
+               "n_head": range(h * n_head, h * n_head + hd)}[heads]
         iq, ik, iv = (range(hd) if name == unsliced else idx for name in "qkv")  # unsliced: every head reads the first slice
         logits = [sum(q[i] * kt[j] for i, j in zip(iq, ik)) / div for kt in (vs if score == "v" else ks)]
         if soft:
@@ -291,6 +300,7 @@ def attention_variants(n_head, q, k, v, keys, values) -> dict:
         "your heads take every n_head-th entry (q[h::n_head]): head h is the contiguous slice [h*head_dim, (h+1)*head_dim)": lambda: attention_float(*case, heads="strided"),
         **{f"every head used the first head's slice of {x}: {x}_h = {x}[h*head_dim:(h+1)*head_dim] for head h": (lambda x=x: attention_float(*case, unsliced=x)) for x in "qkv"},
         "head h starts at h, not h * head_dim: its slice is [h*head_dim, (h+1)*head_dim)": lambda: attention_float(*case, heads="offset"),
+        "head h starts at h * n_head, not h * head_dim: its slice is [h*head_dim, (h+1)*head_dim), head_dim = n_embd // n_head entries on": lambda: attention_float(*case, heads="n_head"),
     })
 
 

@@ -305,7 +305,7 @@ MUTANTS = [
          hint="one output per row of w"),
     dict(name="softmax_subtracts_the_min", file="nn.py",
          patches=[("max_val = max(val.data for val in logits)", "max_val = min(val.data for val in logits)")],
-         hint="subtract the max first"),
+         hint="you subtracted min(x)"),
     dict(name="softmax_adds_the_max", file="nn.py",  # the same numbers until exp() overflows
          patches=[("exps = [(val - max_val).exp() for val in logits]", "exps = [(val + max_val).exp() for val in logits]")],
          hint="subtract the max first"),
@@ -473,6 +473,23 @@ MUTANTS = [
     dict(name="exp_forward_e_times_a", file="value.py",
          patches=[("return Value(math.exp(self.data), (self,), (math.exp(self.data),))", "return Value(math.e * self.data, (self,), (math.exp(self.data),))")],
          hint="that is e * a"),
+    # ---- fourth round: mistakes an independent measurer wrote that got only what-to-check hints
+    dict(name="sampling_position_always_zero", file="sampling.py",
+         patches=[("logits = model(token_id, pos_id, cache)", "logits = model(token_id, 0, cache)")],
+         hint="every call was at position 0"),
+    dict(name="linear_transposed_rows_of_x", file="nn.py",
+         patches=[("return [sum(wi * xi for wi, xi in zip(wo, x)) for wo in w]",
+                   "return [sum(w[i][o] * x[i] for i in range(len(x))) for o in range(len(w))]")],
+         hint="you used the columns of w"),
+    dict(name="attention_head_offset_by_n_head", file="attention.py",
+         patches=[("hs = h * head_dim", "hs = h * n_head")],
+         hint="head h starts at h * n_head"),
+    dict(name="rmsnorm_eps_1e_8", file="nn.py",
+         patches=[("scale = (ms + 1e-5) ** -0.5", "scale = (ms + 1e-8) ** -0.5")],
+         hint="your epsilon is about 1e-08, not 1e-5"),
+    dict(name="rmsnorm_eps_1e_3", file="nn.py",
+         patches=[("scale = (ms + 1e-5) ** -0.5", "scale = (ms + 1e-3) ** -0.5")],
+         hint="your epsilon is about 0.001, not 1e-5"),
 ]
 
 # Correct solutions written differently from the reference: the public tests must pass them all
