@@ -228,6 +228,22 @@ def rmsnorm_variants(xs) -> dict:
     })
 
 
+def rmsnorm_epsilon_variant(xs, got) -> dict:
+    """{cause: output} of rmsnorm with the epsilon the answer got implies (read off its largest
+    entry, out_i = x_i * (mean(x ** 2) + eps) ** -0.5), when that is not 1e-5; {} if none fits."""
+    if len(got) != len(xs) or not any(xs):
+        return {}
+    i = max(range(len(xs)), key=lambda j: abs(xs[j]))
+    ms = sum(x * x for x in xs) / len(xs)
+    try:
+        eps = (got[i] / xs[i]) ** -2 - ms
+    except (ArithmeticError, TypeError):
+        return {}
+    if not (isinstance(eps, float) and math.isfinite(eps) and eps > 0) or math.isclose(eps, 1e-5, rel_tol=1e-3):
+        return {}
+    return _computed({f"your epsilon is about {eps:.2g}, not 1e-5: out_i = x_i * (mean(x ** 2) + 1e-5) ** -0.5": lambda: [x * (ms + eps) ** -0.5 for x in xs]})
+
+
 def rmsnorm_gradient_variants(xs, coefs) -> dict:
     """{cause: the gradient of sum_j coefs[j] * rmsnorm(xs)[j] w.r.t. xs} of the mistakes that
     show only in the gradient (their forward value is right)."""
