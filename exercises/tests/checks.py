@@ -1205,45 +1205,7 @@ def softmax_gradcheck(mg, fx):
         "compute the probabilities with Value ops (exp, +, /) on the logits; only max(x) is a plain float",
         4,
         fx["gradient_variants"],
-    ) or _softmax_max_in_graph(mg)
-
-
-def _parents_of(outs, leaves) -> list | None:
-    """How many edges of the graph below outs point at each leaf (None if the graph cannot be walked)."""
-    counts = {id(x): 0 for x in leaves}
-    seen, todo = set(), list(outs)
-    try:
-        while todo:
-            node = todo.pop()
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
-            for child in node._children:
-                if id(child) in counts:
-                    counts[id(child)] += 1
-                todo.append(child)
-            if len(seen) > 10_000:
-                return None
-    except Exception:  # noqa: BLE001 - a graph the other checks already judge
-        return None
-    return [counts[id(x)] for x in leaves]
-
-
-def _softmax_max_in_graph(mg) -> list[str]:
-    """The max subtracted is a plain float: as a Value (the largest logit itself) it is a child of
-    every shifted logit. Its gradient cancels (softmax ignores a shift), so only the graph shows it."""
-    xs = SOFTMAX_GRAD_CASE
-    X = Vs(mg, xs)
-    inp = f"softmax({fmt(xs)}): the graph below the probabilities"
-    out = attempt(mg, lambda: mg.nn.softmax(X), inp, "softmax")
-    counts = _parents_of(out, X) if isinstance(out, list) else None
-    top = max(range(len(xs)), key=lambda i: xs[i])
-    others = {c for i, c in enumerate(counts or []) if i != top}
-    if counts is None or len(others) != 1 or counts[top] < others.pop() + len(xs) - 1:  # one more use per other logit, at least
-        return []
-    return [message("softmax: max(x) must be a plain float", inp, f"the largest logit is used by {counts[top]} nodes, each other logit by {counts[(top + 1) % len(xs)]}",
-                    "every logit used alike", "the max you subtract is a Value (the largest logit itself, as max(logits, key=...) returns it), so it enters every "
-                    "exp's graph: subtract the plain float max(v.data for v in logits)")]
+    )
 
 
 def _rmsnorm(mg, xs):

@@ -577,6 +577,9 @@ ALTERNATIVES = [
     dict(name="softmax_max_by_key", file="nn.py",
          patches=[("max_val = max(val.data for val in logits)", "max_val = max(logits, key=lambda v: v.data).data")],
          hint=""),
+    dict(name="softmax_max_kept_as_a_value", file="nn.py",  # the shift cancels in the gradient: correct
+         patches=[("max_val = max(val.data for val in logits)", "max_val = max(logits, key=lambda v: v.data)")],
+         hint=""),
     dict(name="attention_times_inverse_sqrt", file="attention.py",
          patches=[("/ head_dim**0.5", "* head_dim**-0.5")],
          hint=""),
