@@ -92,7 +92,7 @@ class Progress:
         left = p["total"] - p["done"]
         fresh = p["done"] - p["cached"]
         eta = (time.monotonic() - self.start) / fresh * left if fresh else 0.0
-        status = f"running {p['running']}, failed {p['failed']}, cached {p['cached']}"
+        status = f"round one {p['trained']}/{p['total']}, running {p['running']}, failed {p['failed']}, cached {p['cached']}"
         try:
             from tqdm import tqdm
         except ImportError:

@@ -12,11 +12,12 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
 from . import checks, e2e, outputs, sandbox, sealed
+from .gate import ALONE, SEALED, SHOWN, Gate
 from .reference import DATA, REFERENCE_DIR, SKELETON_DIR
 from .results import ERROR, NOT_SUBMITTED, PASSED, SKIPPED, CheckResult, GradeRun, StudentResult
 from .rubric import DEFAULT_RUBRIC, E2E, load_rubric
@@ -60,6 +61,7 @@ class Context:
     pass_loss: float
     stage_seconds: dict = field(default_factory=dict)
     sealed_seconds: float = 0.0  # time spent in sealed children: kept out of every record
+    gate: Gate = field(default_factory=Gate)  # which children may run at once, across workers
 
 
 def grading_code_files(code=GRADING_CODE) -> list[Path]:
@@ -201,13 +203,10 @@ def _run_task(ctx: Context, staged: Staged, task, slot: int, own: set, graft: bo
         "imports": list(requires(task.module)), "inputs": ctx.inputs[task.id], "graft": graft, "sealed": is_sealed,
         "student_file": "student/value.py" if graft else f"pkg/microgpt/{task.module}.py",
     }
-    job = _job_dir(staged, task.module, request, ctx.isolation, slot, own=own, graft=graft)
     s = ctx.settings
     limits = sandbox.Limits(wall_s=s.task_timeout, cpu_s=max(1, int(s.task_timeout)), memory_mb=s.task_memory_mb)
-    try:
-        outcome = sandbox.run_child(job, ["{job}/main.py", "{job}/request.json"], isolation=ctx.isolation, limits=limits, slot=slot)
-    finally:
-        shutil.rmtree(job, ignore_errors=True)
+    outcome = _child(ctx, lambda: _job_dir(staged, task.module, request, ctx.isolation, slot, own=own, graft=graft),
+                     SEALED if is_sealed else SHOWN, limits, slot, budget_s=limits.wall_s)
     if is_sealed:
         ctx.sealed_seconds += outcome.seconds
         deps = "Value operations other than this task's" if graft else ", ".join(f"{m}.py" for m in stand_ins)
@@ -228,6 +227,25 @@ def _run_task(ctx: Context, staged: Staged, task, slot: int, own: set, graft: bo
         result = checks.evaluate_task(task.id, points, ctx.inputs[task.id], ctx.expected[task.id], outcome.result)
     result.seconds, result.interpreter, result.output = outcome.seconds, outcome.interpreter, outcome.output
     return _bounded(result)
+
+
+def _child(ctx: Context, make_job: Callable[[], Path], kind: int, limits: sandbox.Limits, slot: int, *,
+           budget_s: float, interpreter: Optional[str] = None) -> sandbox.ChildOutcome:
+    """A child in a fresh job folder (make_job()), once the gate lets it in as `kind`. A child
+    that ran out of time (its wall limit, or the `budget_s` it stops itself at) while another
+    child ran beside it runs again, alone, in a fresh folder: a classmate's processes can take
+    the CPU it needed, and that must cost no points."""
+    for let_in_as in (kind, ALONE):
+        job = make_job()
+        try:
+            with ctx.gate.enter(let_in_as) as stay:
+                outcome = sandbox.run_child(job, ["{job}/main.py", "{job}/request.json"], isolation=ctx.isolation,
+                                            limits=limits, slot=slot, interpreter=interpreter)
+        finally:
+            shutil.rmtree(job, ignore_errors=True)
+        if not (stay.overlapped and (outcome.timed_out or outcome.seconds >= budget_s)):
+            break
+    return outcome
 
 
 def _guarded(task_id: str, points: float, grade: Callable[[], CheckResult]) -> CheckResult:
@@ -255,14 +273,8 @@ def grade_e2e(ctx: Context, staged: Staged, task_results: list, slot: int) -> Ch
     interpreters = [i for i in (ctx.isolation.pypy, ctx.isolation.cpython) if i]
     notes = []
     for n, interpreter in enumerate(interpreters):
-        job = _job_dir(staged, None, request, ctx.isolation, slot)
-        try:
-            outcome = sandbox.run_child(
-                job, ["{job}/main.py", "{job}/request.json"], isolation=ctx.isolation, limits=limits, slot=slot,
-                interpreter=interpreter,
-            )
-        finally:
-            shutil.rmtree(job, ignore_errors=True)
+        outcome = _child(ctx, lambda: _job_dir(staged, None, request, ctx.isolation, slot), SHOWN, limits, slot,
+                         budget_s=s.e2e_timeout, interpreter=interpreter)
         crashed = outcome.result is None or b'"error"' in outcome.result[:20]
         if crashed and not outcome.timed_out and n + 1 < len(interpreters):
             notes.append(f"{Path(interpreter).name} failed ({'no result' if outcome.result is None else 'an error'}); retried with {Path(interpreters[n + 1]).name}")
@@ -296,30 +308,53 @@ def with_likely_cause(result: CheckResult, task_results: list) -> CheckResult:
     return result
 
 
-def grade_submission(ctx: Context, sub: Submission, staged: Staged, slot: int = 0) -> StudentResult:
+@dataclass
+class Shown:
+    """What a submission's children whose output is shown gave: its own runs in course order
+    (None: the task runs sealed only) and its training run."""
+
+    own: list
+    e2e: CheckResult
+    seconds: dict  # "tasks", "e2e": wall seconds of each
+
+    def to_dict(self) -> dict:
+        return {"own": [r and asdict(r) for r in self.own], "e2e": asdict(self.e2e), "seconds": self.seconds}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Shown":
+        return cls([r and CheckResult.from_dict(r) for r in d["own"]], CheckResult.from_dict(d["e2e"]), d["seconds"])
+
+
+def shown_runs(ctx: Context, staged: Staged, slot: int = 0) -> Shown:
+    """Round one for a submission: its own runs in course order (a task's dependencies are
+    graded before it), then training."""
+    t0 = time.monotonic()
+    own = []
+    for task in TASKS:
+        own.append(_guarded(task.id, ctx.rubric[task.id], lambda: own_run(ctx, staged, task, slot, own)))
+    t1 = time.monotonic()
+    e2e_result = _guarded(E2E, ctx.rubric[E2E], lambda: grade_e2e(ctx, staged, [r for r in own if r is not None], slot))
+    return Shown(own, e2e_result, {"tasks": t1 - t0, "e2e": time.monotonic() - t1})
+
+
+def grade_submission(ctx: Context, sub: Submission, staged: Staged, slot: int = 0, shown: Optional[Shown] = None) -> StudentResult:
+    """Round two for a submission (`shown`: its round one, run now if not given): the sealed
+    runs, then the result."""
+    shown = shown or shown_runs(ctx, staged, slot)
     t0 = time.monotonic()
     sealed_before = ctx.sealed_seconds
-    # Every child that shows the student what it printed runs before any sealed child: a sealed
-    # child can leave traces in state the kernel shares (which pages of a file are cached), which
-    # a later child of this submission could read back and print (the reference's answers were
-    # carried out that way). So: own runs in course order, then training, then the sealed runs.
-    own = []
-    for task in TASKS:  # in course order: a task's dependencies are graded before it
-        own.append(_guarded(task.id, ctx.rubric[task.id], lambda: own_run(ctx, staged, task, slot, own)))
-    t_own = time.monotonic()
-    e2e_result = _guarded(E2E, ctx.rubric[E2E], lambda: grade_e2e(ctx, staged, [r for r in own if r is not None], slot))
-    t1 = time.monotonic()
-    results = [_guarded(t.id, ctx.rubric[t.id], lambda: sealed_run(ctx, staged, t, slot, first, own)) for t, first in zip(TASKS, own)]
-    results.append(_bounded(with_likely_cause(e2e_result, results)))
-    t2 = time.monotonic()
+    results = [_guarded(t.id, ctx.rubric[t.id], lambda: sealed_run(ctx, staged, t, slot, first, shown.own))
+               for t, first in zip(TASKS, shown.own)]
+    results.append(_bounded(with_likely_cause(shown.e2e, results)))
     sealed_s = ctx.sealed_seconds - sealed_before  # not recorded: a sealed child's time is no channel
+    tasks_s = shown.seconds["tasks"] + max(0.0, time.monotonic() - t0 - sealed_s)
     status = "graded" if not sub.error else f"unreadable: {sub.error}"
-    ctx.stage_seconds["tasks"] = ctx.stage_seconds.get("tasks", 0) + max(0.0, (t_own - t0) + (t2 - t1) - sealed_s)
-    ctx.stage_seconds["e2e"] = ctx.stage_seconds.get("e2e", 0) + t1 - t_own
+    ctx.stage_seconds["tasks"] = ctx.stage_seconds.get("tasks", 0) + tasks_s
+    ctx.stage_seconds["e2e"] = ctx.stage_seconds.get("e2e", 0) + shown.seconds["e2e"]
     return StudentResult(
         sub.student, sub.source, sub.layout, status, results, dict(staged.hashes),
         notes=list(staged.notes) + [f"{k}: {v}" for k, v in sub.meta.items() if k == "unreadable"],
-        submission_hash=staged.digest, seconds=round(max(0.0, t2 - t0 - sealed_s), 1),
+        submission_hash=staged.digest, seconds=round(tasks_s + shown.seconds["e2e"], 1),
     )
 
 
@@ -392,19 +427,37 @@ class Cache:
 
     def store(self, job: Job, result: StudentResult) -> None:
         outputs.atomic_write(self.dir / f"{result.student}.json", json.dumps({"key": job.key, "result": result.to_dict()}))
+        (self.dir / f"{result.student}.round1.json").unlink(missing_ok=True)
+
+    def load_round_one(self, job: Job) -> Optional[Shown]:
+        """A submission's round one from a killed run, under the same key."""
+        try:
+            doc = json.loads((self.dir / f"{job.sub.student}.round1.json").read_text())
+            return Shown.from_dict(doc["shown"]) if self.enabled and doc.get("key") == job.key else None
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def store_round_one(self, job: Job, shown: Shown) -> None:
+        outputs.atomic_write(self.dir / f"{job.sub.student}.round1.json", json.dumps({"key": job.key, "shown": shown.to_dict()}))
 
 
 class Progress:
-    """Counts for the on_progress callback: total, done, cached, failed, running, last student."""
+    """Counts for the on_progress callback: total, done, cached, failed, running, last student,
+    and trained: submissions through round one (run_jobs), cached ones included."""
 
     def __init__(self, total: int, cached: int, callback: Optional[Callable[[dict], None]]):
-        self.state = {"total": total, "done": cached, "cached": cached, "failed": 0, "running": 0, "student": ""}
+        self.state = {"total": total, "done": cached, "cached": cached, "failed": 0, "running": 0, "student": "",
+                      "trained": cached}
         self.callback = callback
         self.report()
 
     def report(self) -> None:
         if self.callback:
             self.callback(dict(self.state))
+
+    def round_one_done(self) -> None:
+        self.state["trained"] += 1
+        self.report()
 
     def finished(self, result: StudentResult, running: int) -> None:
         self.state["done"] += 1
@@ -423,40 +476,78 @@ def _init_worker(slots) -> None:
     _SLOT = slots.get()
 
 
-def _work(sub: Submission, staged: Staged):
-    _CTX.stage_seconds.clear()
-    return grade_submission(_CTX, sub, staged, _SLOT), dict(_CTX.stage_seconds)
+def _round_one(sub: Submission, staged: Staged, slot: Optional[int] = None):
+    ctx = _CTX
+    ctx.stage_seconds.clear()
+    return shown_runs(ctx, staged, _SLOT if slot is None else slot), dict(ctx.stage_seconds)
 
 
-def run_jobs(ctx: Context, jobs: list[Job], n_workers: int, done: Callable[[Job, StudentResult, dict, int], None]) -> None:
-    """Grade every job, in this process or in n_workers forked ones, calling
-    done(job, result, stage seconds, still running) as each finishes. A grader failure on
-    one submission becomes that submission's error, never the batch's."""
-    if n_workers == 1:
-        for i, job in enumerate(jobs):
-            ctx.stage_seconds.clear()
+def _round_two(sub: Submission, staged: Staged, shown: Shown, slot: Optional[int] = None):
+    ctx = _CTX
+    ctx.stage_seconds.clear()
+    return grade_submission(ctx, sub, staged, _SLOT if slot is None else slot, shown), dict(ctx.stage_seconds)
+
+
+def _completed(pool: Optional[ProcessPoolExecutor], work: Callable, jobs: list[Job], extra: dict):
+    """(job, (value, stage seconds) or the exception raised) for each job, as each finishes:
+    work(sub, staged[, extra[student]]) in the pool, or here, one after the other."""
+    def args(job):
+        return (job.sub, job.staged) + ((extra[job.sub.student],) if extra else ())
+    if pool is None:
+        for job in jobs:
             try:
-                result = grade_submission(ctx, job.sub, job.staged, 0)
+                yield job, work(*args(job), slot=0)
             except Exception as e:
-                result = _crashed(job.sub, e, ctx.rubric)
-            done(job, result, dict(ctx.stage_seconds), 1 if i + 1 < len(jobs) else 0)
+                yield job, e
         return
+    futures = {pool.submit(work, *args(job)): job for job in jobs}
+    for fut in as_completed(futures):
+        try:
+            yield futures[fut], fut.result()
+        except Exception as e:  # a worker died
+            yield futures[fut], e
+
+
+def run_jobs(ctx: Context, jobs: list[Job], n_workers: int, done: Callable[[Job, StudentResult, dict, int], None],
+             trained: Callable[[Job, Shown], None] = lambda job, shown: None, known: Optional[dict] = None) -> None:
+    """Grade every job in two rounds, in this process or in n_workers forked ones. Round one
+    runs every submission's children whose output is shown (own runs, training), round two
+    every sealed child. A sealed child holds reference code and can leave traces in state the
+    kernel shares (which pages of a file are cached, a lock held) that a child which shows its
+    output, running later or beside it, could read back and print: the reference's answers
+    were carried out that way, by one submission alone and by two together. So no such child
+    runs after the first sealed one, and the gate keeps them apart across workers as well.
+    known: {student: Shown} of round ones already run (a killed run's, from the cache). Calls
+    trained(job, shown) as a submission's round one ends, and done(job, result, stage seconds,
+    still running) as its round two ends. A grader failure on one submission becomes that
+    submission's error, never the batch's."""
     global _CTX
     _CTX = ctx
-    mp = multiprocessing.get_context("fork")
-    slots = mp.Queue()
-    for i in range(n_workers):
-        slots.put(i)
-    with ProcessPoolExecutor(n_workers, mp_context=mp, initializer=_init_worker, initargs=(slots,)) as pool:
-        futures = {pool.submit(_work, job.sub, job.staged): job for job in jobs}
-        left = len(futures)
-        for fut in as_completed(futures):
-            job, left = futures[fut], left - 1
-            try:
-                result, stages = fut.result()
-            except Exception as e:  # a worker died
-                result, stages = _crashed(job.sub, e, ctx.rubric), {}
-            done(job, result, stages, min(n_workers, left))
+    pool = None
+    if n_workers > 1:
+        mp = multiprocessing.get_context("fork")
+        slots = mp.Queue()
+        for i in range(n_workers):
+            slots.put(i)
+        pool = ProcessPoolExecutor(n_workers, mp_context=mp, initializer=_init_worker, initargs=(slots,))
+    try:
+        shown = dict(known or {})
+        stages = {student: {} for student in shown}
+        for job, out in _completed(pool, _round_one, [j for j in jobs if j.sub.student not in shown], {}):
+            if isinstance(out, Exception):
+                done(job, _crashed(job.sub, out, ctx.rubric), {}, min(n_workers, len(jobs) - len(shown)))
+                continue
+            shown[job.sub.student], stages[job.sub.student] = out
+            trained(job, out[0])
+        left = len(shown)
+        for job, out in _completed(pool, _round_two, [j for j in jobs if j.sub.student in shown], shown):
+            left -= 1
+            result, more = (_crashed(job.sub, out, ctx.rubric), {}) if isinstance(out, Exception) else out
+            first = stages[job.sub.student]
+            done(job, result, {k: first.get(k, 0) + more.get(k, 0) for k in {**first, **more}}, min(n_workers, left))
+    finally:
+        if pool is not None:
+            pool.shutdown()
 
 
 def make_context(
@@ -538,7 +629,13 @@ def grade(
         progress.finished(result, running)
 
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(pending) or 1))
-    run_jobs(ctx, pending, n_workers, done)
+    def trained(job: Job, shown: Shown) -> None:
+        cache.store_round_one(job, shown)
+        progress.round_one_done()
+
+    known = {job.sub.student: shown for job in pending if (shown := cache.load_round_one(job))}
+    progress.state["trained"] += len(known)
+    run_jobs(ctx, pending, n_workers, done, trained, known)
 
     run = GradeRun(
         seed=seed, rubric=ctx.rubric, students=[results[s.student] for s in subs],

@@ -121,6 +121,10 @@ class CheckResult:
     sealed: bool = False  # ran with reference code in the child: every word here is the grader's
     flag: str = ""  # e2e: why the returned weights are not credited (not reproduced by training)
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "CheckResult":
+        return cls(**dict(d, details=[CheckDetail(**x) for x in d.get("details", [])]))
+
 
 @dataclass
 class StudentResult:
@@ -158,12 +162,7 @@ class StudentResult:
         d = dict(d)
         d.pop("total", None)
         d.pop("max_total", None)
-        results = []
-        for r in d.pop("results"):
-            r = dict(r)
-            r["details"] = [CheckDetail(**x) for x in r.get("details", [])]
-            results.append(CheckResult(**r))
-        return cls(results=results, **d)
+        return cls(results=[CheckResult.from_dict(r) for r in d.pop("results")], **d)
 
 
 @dataclass
