@@ -1591,21 +1591,33 @@ def _adam_where(traj, want):
 # ---------------------------------------------------------------- sampling
 
 
+class EndlessName(Exception):
+    """A name that went on far past block_size: raised from the model, so the check ends at once
+    instead of looping until the test's timeout."""
+
+
 class FakeModel:
-    """Stands in for the GPT: logits from a table, every call recorded."""
+    """Stands in for the GPT: logits from a table, every call recorded; a name that calls it
+    more than twice block_size times (counted from the sampler's call or the name's new cache)
+    raises EndlessName."""
 
     def __init__(self, mg, logits: Callable[[int, int], list], vocab_size: int, block_size: int):
         self.mg, self.logits = mg, logits
         self.config = SimpleNamespace(vocab_size=vocab_size, block_size=block_size)
         self.calls, self.caches = [], []
+        self.this_name = 0  # calls since the sampler was last called, or a cache last made
 
     def new_cache(self):
+        self.this_name = 0
         cache = SimpleNamespace(keys=[], values=[])
         self.caches.append(cache)
         return cache
 
     def __call__(self, token_id, pos_id, cache):
         self.calls.append((token_id, pos_id, cache))
+        self.this_name += 1
+        if self.this_name > 2 * self.config.block_size:
+            raise EndlessName(f"one name called the model {self.this_name} times, with block_size {self.config.block_size}")
         return Vs(self.mg, self.logits(token_id, pos_id))
 
 
@@ -1615,11 +1627,14 @@ SAMPLING_CAUSES = {
     (AttributeError, "'float' object has no attribute"): "softmax works on Values: pass it [logit / temperature for logit in logits], the Values themselves; read p.data only for the weights",
     (ValueError, "number of weights does not match"): "one weight per token: weights=[p.data for p in probs], the vocab_size probabilities",
     IndexError: "positions run 0..block_size-1, and tokens 0..vocab_size-1",
+    (EndlessName, "called the model"): "stop after block_size tokens even when BOS never comes: one model call per position "
+                 "0..block_size-1, then return the name (a loop until BOS alone never ends on a model that never draws it)",
     TypeError: "next = rng.choices(range(vocab_size), weights=[p.data for p in probs])[0]",
 }
 
 
 def _sample(mg, model, rng, temperature, inp):
+    model.this_name = 0
     out = attempt(mg, lambda: mg.sampling.sample(model, BOS, rng, temperature), inp, "sample", SAMPLING_CAUSES)
     if not isinstance(out, list) or not all(is_real(t) and isinstance(t, int) for t in out):
         cause = NO_RETURN if out is None else "return the list of drawn token ids (plain ints), without BOS"

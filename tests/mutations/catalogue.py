@@ -490,6 +490,10 @@ MUTANTS = [
     dict(name="rmsnorm_eps_1e_3", file="nn.py",
          patches=[("scale = (ms + 1e-5) ** -0.5", "scale = (ms + 1e-3) ** -0.5")],
          hint="your epsilon is about 0.001, not 1e-5"),
+    dict(name="sampling_loops_until_bos", file="sampling.py",  # never ends on a model that never draws BOS
+         patches=[("    cache, token_id, out = model.new_cache(), bos, []\n    for pos_id in range(model.config.block_size):\n",
+                   "    cache, token_id, out, pos_id = model.new_cache(), bos, [], -1\n    while True:\n        pos_id += 1\n")],
+         hint="stop after block_size tokens even when BOS never comes"),
 ]
 
 # Correct solutions written differently from the reference: the public tests must pass them all
