@@ -226,3 +226,22 @@ def test_no_child_that_shows_its_output_runs_after_a_sealed_one(ctx, monkeypatch
     assert isinstance(result, StudentResult) and "sealed" in order and "e2e" in order, order
     first_sealed = order.index("sealed")
     assert "own" not in order[first_sealed:] and order.index("e2e") < first_sealed, order
+
+
+SAMPLING_MISTAKES = {
+    "every call was at position 0": ("logits = model(token_id, pos_id, cache)", "logits = model(token_id, 0, cache)"),
+    "you multiplied the logits by temperature": ("        probs = softmax([logit / temperature for", "        probs = softmax([logit * temperature for"),
+    "you always pick the most likely token": (
+        "token_id = rng.choices(range(model.config.vocab_size), weights=[p.data for p in probs])[0]",
+        "token_id = max(range(len(probs)), key=lambda i: probs[i].data)"),
+}
+
+
+@pytest.mark.parametrize("cause", SAMPLING_MISTAKES)
+def test_grader_names_a_sampling_mistake_in_how_the_model_is_used(ctx, cause):
+    """The grader's exact-tokens check names mistakes that only a rerun of the sampler on a
+    mistaken model shows (the public checks name them from their stand-in model)."""
+    old, new = SAMPLING_MISTAKES[cause]
+    result = engine.grade_task(ctx, staged_with("sampling", old, new), task("sampling"), 0)
+    exact = next(d for d in result.details if d.name == "exact")
+    assert not exact.passed and f"likely cause: {cause}" in exact.message, exact.message

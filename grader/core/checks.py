@@ -551,8 +551,11 @@ def _variant_outputs(task_id, check_name, case, inputs, expected) -> dict:
         return variants.backward_variants(nodes, watched, case.get("calls", 1))
     if task_id == "sampling" and check_name in ("exact", "block_size"):
         spec = inputs[check_name]["model"]
-        found = variants.sampling_variants([expected], spec["bos"], spec["config"]["block_size"])
-        return {c: names[0] for c, names in found.items()}
+        found = {c: names[0] for c, names in variants.sampling_variants([expected], spec["bos"], spec["config"]["block_size"]).items()}
+        ref = reference()
+        seed, temperature = case
+        model = probes.tiny_model(ref, spec)
+        return {**found, **variants.sampling_model_variants(ref.sampling.sample, model, spec["bos"], seed, temperature)}
     return {}
 
 

@@ -553,3 +553,34 @@ def sampling_variants(names, bos, block_size) -> dict:
         "BOS ends up in the name: break before appending it": [w + [bos] if len(w) < block_size else w for w in names],
         "your names stop one token short of block_size: draw at every position, range(block_size), not range(block_size - 1)": [w[: block_size - 1] for w in names],
     }
+
+
+class _MistakenModel:
+    """The model as a mistaken sampler uses it: every call at position `pos` (None: the one
+    asked for), and the logits multiplied by `scale` before the sampler divides them by the
+    temperature."""
+
+    def __init__(self, model, pos=None, scale=1.0):
+        self.model, self.config, self.pos, self.scale = model, model.config, pos, scale
+
+    def new_cache(self):
+        return self.model.new_cache()
+
+    def __call__(self, token_id, pos_id, cache):
+        logits = self.model(token_id, pos_id if self.pos is None else self.pos, cache)
+        return [logit * self.scale for logit in logits]
+
+
+def sampling_model_variants(sample, model, bos: int, seed: int, temperature: float) -> dict:
+    """{cause: the name} of the known mistakes in how the model's logits are asked for or used,
+    each as `sample` (the reference sampler) draws it from a model that makes the same mistake,
+    with random.Random(seed)."""
+    import random
+
+    mistakes = {
+        "every call was at position 0: pass the position of the token you feed in": dict(pos=0),
+        "you multiplied the logits by temperature instead of dividing them by it": dict(scale=temperature * temperature),
+        "the temperature had no effect: divide the logits (not the probabilities) by it": dict(scale=temperature),
+        "you always pick the most likely token: draw at random with rng.choices, weighted by the probabilities": dict(scale=1e9),
+    }
+    return {cause: sample(_MistakenModel(model, **how), bos, random.Random(seed), temperature) for cause, how in mistakes.items()}
