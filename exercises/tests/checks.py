@@ -1625,6 +1625,8 @@ VOCAB, BOS, BLOCK = 5, 4, 6
 FIRST_LOGITS = [0.5, 1.5, -0.5, 1.0, 0.0]  # the distribution of the first token (BOS included)
 SAMPLING_CAUSES = {
     (AttributeError, "'float' object has no attribute"): "softmax works on Values: pass it [logit / temperature for logit in logits], the Values themselves; read p.data only for the weights",
+    (TypeError, "'<=' not supported between instances of 'Value' and 'float'"): "the weights are Values: rng.choices compares them with plain numbers, "
+        "which a Value cannot do; give it the plain number of each probability, p.data",
     (ValueError, "number of weights does not match"): "one weight per token: weights=[p.data for p in probs], the vocab_size probabilities",
     IndexError: "positions run 0..block_size-1, and tokens 0..vocab_size-1",
     (EndlessName, "called the model"): "stop after block_size tokens even when BOS never comes: one model call per position "

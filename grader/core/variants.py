@@ -167,6 +167,8 @@ def linear_variants(x, w) -> dict:
             lambda: [sum(wi + xi for wi, xi in zip(row, x)) for row in w],
         "every term uses x[o]: out[o] sums w[o][i] * x[i], the input at the same i as the weight":
             lambda: [sum(wi * x[o] for wi in row) for o, row in enumerate(w)],
+        "every weight times every input (one loop over w[o] inside another over x): pair each w[o][i] with its own x[i], as zip does":
+            lambda: [sum(wi * xj for wi in row for xj in x) for row in w],
     })
 
 

@@ -494,6 +494,13 @@ MUTANTS = [
          patches=[("    cache, token_id, out = model.new_cache(), bos, []\n    for pos_id in range(model.config.block_size):\n",
                    "    cache, token_id, out, pos_id = model.new_cache(), bos, [], -1\n    while True:\n        pos_id += 1\n")],
          hint="stop after block_size tokens even when BOS never comes"),
+    dict(name="linear_every_weight_times_every_input", file="nn.py",
+         patches=[("    return [sum(wi * xi for wi, xi in zip(wo, x)) for wo in w]",
+                   "    return [sum(wi * xi for wi in wo for xi in x) for wo in w]")],
+         hint="every weight times every input"),
+    dict(name="sampling_weights_are_values", file="sampling.py",
+         patches=[("weights=[p.data for p in probs])[0]\n", "weights=probs)[0]\n")],
+         hint="the weights are Values"),
 ]
 
 # Correct solutions written differently from the reference: the public tests must pass them all
