@@ -136,8 +136,9 @@ def test_no_shown_child_runs_beside_or_after_a_sealed_one_of_any_submission(ctx,
 
 
 def test_a_child_that_ran_out_of_time_beside_another_runs_again_alone(ctx, monkeypatch, tmp_path):
-    """value_add's first run times out while a classmate's child is inside: it runs again,
-    alone, and scores full marks; a child that timed out alone is not run again."""
+    """value_add's first run times out, starved of CPU, while a classmate's child is inside: it
+    runs again, alone, and scores full marks. A child that timed out beside another while using
+    its CPU (merely slow), or alone, is not run again."""
     run_child, calls = _stand_in(ctx, tmp_path / "stays.jsonl", timed_out=lambda request, n: n == 1)
     monkeypatch.setattr(engine.sandbox, "run_child", run_child)
     inside, leave = threading.Event(), threading.Event()
@@ -154,6 +155,19 @@ def test_a_child_that_ran_out_of_time_beside_another_runs_again_alone(ctx, monke
     result = engine.own_run(ctx, _staged(), task("value_add"), 0)
     holder.join()
     assert calls == ["value_add", "value_add"] and result.score == result.max_score, (calls, result.message)
+
+    calls.clear()
+    busy = iter([0.0, 0.9 * ctx.settings.task_timeout])  # CPU seconds before and after: it was not starved
+    holder = threading.Thread(target=classmate)
+    inside.clear(), leave.clear()
+    holder.start()
+    inside.wait(5)
+    threading.Timer(0.3, leave.set).start()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(engine, "_children_cpu_s", lambda: next(busy))
+        slow = engine.own_run(ctx, _staged(), task("value_log"), 0)
+    holder.join()
+    assert calls == ["value_log"] and slow.score == 0, (calls, slow.message)
 
     calls.clear()
     alone = engine.own_run(ctx, _staged(), task("value_mul"), 0)

@@ -7,6 +7,7 @@ import json
 import multiprocessing
 import os
 import random
+import resource
 import shutil
 import sys
 import tempfile
@@ -229,21 +230,36 @@ def _run_task(ctx: Context, staged: Staged, task, slot: int, own: set, graft: bo
     return _bounded(result)
 
 
+# A child that got less than this share of a core while it ran was starved by others (a busy
+# child, correct or endlessly looping, gets close to 1; a sleeping one close to 0).
+STARVED_CPU_SHARE = 0.5
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds of this process's children so far (each grading worker is its own process)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def _child(ctx: Context, make_job: Callable[[], Path], kind: int, limits: sandbox.Limits, slot: int, *,
            budget_s: float, interpreter: Optional[str] = None) -> sandbox.ChildOutcome:
     """A child in a fresh job folder (make_job()), once the gate lets it in as `kind`. A child
-    that ran out of time (its wall limit, or the `budget_s` it stops itself at) while another
-    child ran beside it runs again, alone, in a fresh folder: a classmate's processes can take
-    the CPU it needed, and that must cost no points."""
+    that ran out of time (its wall limit, or the `budget_s` it stops itself at) with less than
+    STARVED_CPU_SHARE of a core while another child ran beside it runs again, alone, in a fresh
+    folder: a classmate's processes can take the CPU it needed, and that must cost no points.
+    A child that was merely slow is not run again (that would hold every worker up)."""
     for let_in_as in (kind, ALONE):
         job = make_job()
+        cpu0 = _children_cpu_s()
         try:
             with ctx.gate.enter(let_in_as) as stay:
                 outcome = sandbox.run_child(job, ["{job}/main.py", "{job}/request.json"], isolation=ctx.isolation,
                                             limits=limits, slot=slot, interpreter=interpreter)
         finally:
             shutil.rmtree(job, ignore_errors=True)
-        if not (stay.overlapped and (outcome.timed_out or outcome.seconds >= budget_s)):
+        ran_out = outcome.timed_out or outcome.seconds >= budget_s
+        starved = _children_cpu_s() - cpu0 < STARVED_CPU_SHARE * outcome.seconds
+        if not (ran_out and starved and stay.overlapped):
             break
     return outcome
 
