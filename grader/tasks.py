@@ -78,7 +78,7 @@ MODULES = (
     Module("model", ("attention", "config", "nn", "value")),
     Module("sampling", ("model", "nn")),
     Module("graph_memory"),
-    Module("evaluate", ("config", "graph_memory", "model")),
+    Module("evaluate", ("config", "graph_memory", "model", "nn")),
     Module("checkpoint", ("config", "data", "model")),
     Module("progress"),
     Module("plot"),
