@@ -953,8 +953,8 @@ RMSNORM_UNIT_CASE = [3.0, -4.0, 12.0, 0.5]
 
 
 def _wrong_known(mg, fx, run, cases, skip_raising=False) -> list:
-    """[(got, want, input text, the input's variants)] of the known-answer cases run gets wrong
-    (a case that raises stops the check, or with skip_raising is left out)."""
+    """[(got, want, input text, the input's variants, the input)] of the known-answer cases run
+    gets wrong (a case that raises stops the check, or with skip_raising is left out)."""
     wrong = []
     for xs, want in zip(cases, fx["out"]):
         try:
@@ -964,7 +964,7 @@ def _wrong_known(mg, fx, run, cases, skip_raising=False) -> list:
                 continue
             raise
         if not close(got, want):
-            wrong.append((got, want, inp, fx["variants"][case_key(xs)]))
+            wrong.append((got, want, inp, fx["variants"][case_key(xs)], xs))
     return wrong
 
 
@@ -1032,12 +1032,14 @@ def _linear_square(mg, fx, failures: list) -> str | None:
     return cause
 
 
-def _named(text: str, cause: str | None) -> str:
-    """A failure message whose 'what to check' is replaced by a likely cause another case of the
-    same check singled out (unchanged when cause is None or the message already names one)."""
-    if not cause or "\n  what to check: " not in text:
-        return text
-    return text[: text.rindex("\n  what to check: ")] + f"\n  likely cause:  {cause}"
+def _named(text: str, cause: str | None, over: tuple = ("\n  what to check: ",)) -> str:
+    """A failure message whose cause line (one labelled as in `over`: by default only 'what to
+    check', so a likely cause the message already names stays) is replaced by the likely cause
+    another case singled out; unchanged when cause is None."""
+    for label in over:
+        if cause and label in text:
+            return text[: text.rindex(label)] + f"\n  likely cause:  {cause}"
+    return text
 
 
 def _linear_rows(got, want) -> str | None:
@@ -1132,8 +1134,8 @@ def _softmax(mg, xs, large=False):
 def softmax_known(mg, fx):
     """softmax of a few logit lists, against the reference."""
     wrong = _wrong_known(mg, fx, _softmax, SOFTMAX_CASES)
-    cause = common_variant([(got, v) for got, _, _, v in wrong]) or Generic("probs_i = exp(x_i - max(x)) / sum_j exp(x_j - max(x))")
-    return [message("softmax: forward", inp, got, want, cause) for got, want, inp, _ in wrong]
+    cause = common_variant([(got, v) for got, _, _, v, _ in wrong]) or Generic("probs_i = exp(x_i - max(x)) / sum_j exp(x_j - max(x))")
+    return [message("softmax: forward", inp, got, want, cause) for got, want, inp, _, _ in wrong]
 
 
 @check("softmax", "sums_to_one")
@@ -1143,7 +1145,7 @@ def softmax_sums_to_one(mg, fx):
     got, inp = _softmax(mg, xs)
     if close(sum(got), 1.0, 1e-12, 1e-12) and all(p > 0 for p in got):
         return []
-    also = [(g, v) for g, _, _, v in _wrong_known(mg, fx, _softmax, SOFTMAX_CASES, skip_raising=True)]  # a cause must fit those too
+    also = [(g, v) for g, _, _, v, _ in _wrong_known(mg, fx, _softmax, SOFTMAX_CASES, skip_raising=True)]  # a cause must fit those too
     cause = common_variant([(got, fx["variants"][case_key(xs)])] + also) or Generic("divide each exp(x_i - max) by the sum over all j of exp(x_j - max)")
     return [message("softmax: probabilities must be positive and sum to 1", inp, f"{fmt(got)} (sum {sum(got):.10g})", "positive, sum 1", cause)]
 
@@ -1176,20 +1178,12 @@ def softmax_overflow(mg, fx):
             why = Generic("probs_i = exp(x_i - max(x)) / sum_j exp(x_j - max(x)): large logits must work too") if finite else "subtract the max first, exp(x_i - max(x)), so exp() never sees a large number (yours gave inf or nan)"
             failures.append(message("softmax: large logits", inp, got, want, why))
     if bad == [[1000.0, 0.0], [-1000.0, 0.0]]:  # [800, 799] right: a shift by the smallest logit
-        return [_renamed(f, SOFTMAX_MIN_CAUSE) for f in failures]
+        return [_named(f, SOFTMAX_MIN_CAUSE, over=("\n  what to check: ", "\n  likely cause:  ")) for f in failures]
     return failures
 
 
 SOFTMAX_MIN_CAUSE = ("you subtracted min(x): subtract max(x), the largest logit, so every exponent is at most 0 "
                      "(with min(x), [800, 799] works but [1000, 0] and [-1000, 0] overflow)")
-
-
-def _renamed(text: str, cause: str) -> str:
-    """A failure message with its cause line (likely cause or what to check) replaced by cause."""
-    for label in ("\n  what to check: ", "\n  likely cause:  "):
-        if label in text:
-            return text[: text.rindex(label)] + f"\n  likely cause:  {cause}"
-    return text
 
 
 @check("softmax", "gradcheck")
@@ -1220,15 +1214,9 @@ def _rmsnorm(mg, xs):
 def rmsnorm_known(mg, fx):
     """rmsnorm of a few vectors (one tiny, where epsilon matters), against the reference."""
     wrong = _wrong_known(mg, fx, _rmsnorm, RMSNORM_CASES)
-    cause = (common_variant([(got, v) for got, _, _, v in wrong]) or _rescaled(wrong) or _other_epsilon(_rmsnorm_wrong_inputs(wrong))
+    cause = (common_variant([(got, v) for got, _, _, v, _ in wrong]) or _rescaled(wrong) or _other_epsilon([(xs, got) for got, _, _, _, xs in wrong])
              or Generic("out_i = x_i * (mean_j(x_j ** 2) + 1e-5) ** -0.5"))
-    return [message("rmsnorm: forward", inp, got, want, cause) for got, want, inp, _ in wrong]
-
-
-def _rmsnorm_wrong_inputs(wrong) -> list:
-    """[(x, got)] of the wrong known-answer cases [(got, want, input text, variants)]."""
-    by_input = {f"rmsnorm({fmt(xs)})": xs for xs in RMSNORM_CASES + [RMSNORM_UNIT_CASE]}
-    return [(by_input[inp], got) for got, _, inp, _ in wrong if inp in by_input]
+    return [message("rmsnorm: forward", inp, got, want, cause) for got, want, inp, _, _ in wrong]
 
 
 def _other_epsilon(cases) -> str | None:
@@ -1255,7 +1243,7 @@ def _other_epsilon(cases) -> str | None:
 def _rescaled(wrong) -> str | None:
     """rmsnorm multiplies every x_i by one number: say so when a wrong answer is not a multiple of
     the right one (something was subtracted, added or done per entry)."""
-    for got, want, _, _ in wrong:
+    for got, want, _, _, _ in wrong:
         if len(got) != len(want):
             return None
         ratios = [g / w for g, w in zip(got, want) if abs(w) > 1e-12]
@@ -1274,9 +1262,9 @@ def rmsnorm_unit(mg, fx):
     # eps = 1e-5 against a mean square of ~42.6 moves the output's mean square by ~2.3e-7
     if close(ms_out, 1.0, 1e-6, 0):
         return []
-    also = [(g, v) for g, _, _, v in _wrong_known(mg, fx, _rmsnorm, RMSNORM_CASES, skip_raising=True)]  # a cause must fit those too
-    cause = (common_variant([(got, fx["variants"][case_key(xs)])] + also)
-             or _other_epsilon([(xs, got)] + _rmsnorm_wrong_inputs(_wrong_known(mg, fx, _rmsnorm, RMSNORM_CASES, skip_raising=True)))
+    also = _wrong_known(mg, fx, _rmsnorm, RMSNORM_CASES, skip_raising=True)  # a cause must fit those too
+    cause = (common_variant([(got, fx["variants"][case_key(xs)])] + [(g, v) for g, _, _, v, _ in also])
+             or _other_epsilon([(xs, got)] + [(x, g) for g, _, _, _, x in also])
              or Generic("divide x by its root mean square: x_i * (mean(x ** 2) + 1e-5) ** -0.5"))
     return [message("rmsnorm: mean(out ** 2) must be 1", inp, f"{fmt(got)} (mean square {ms_out:.10g})", "mean square 1.0", cause)]
 
