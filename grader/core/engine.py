@@ -504,11 +504,9 @@ def _round_two(sub: Submission, staged: Staged, shown: Shown, slot: Optional[int
     return grade_submission(ctx, sub, staged, _SLOT if slot is None else slot, shown), dict(ctx.stage_seconds)
 
 
-def _completed(pool: Optional[ProcessPoolExecutor], work: Callable, jobs: list[Job], extra: dict):
+def _completed(pool: Optional[ProcessPoolExecutor], work: Callable, jobs: list[Job], args: Callable[[Job], tuple]):
     """(job, (value, stage seconds) or the exception raised) for each job, as each finishes:
-    work(sub, staged[, extra[student]]) in the pool, or here, one after the other."""
-    def args(job):
-        return (job.sub, job.staged) + ((extra[job.sub.student],) if extra else ())
+    work(*args(job)) in the pool, or here, one after the other."""
     if pool is None:
         for job in jobs:
             try:
@@ -549,14 +547,16 @@ def run_jobs(ctx: Context, jobs: list[Job], n_workers: int, done: Callable[[Job,
     try:
         shown = dict(known or {})
         stages = {student: {} for student in shown}
-        for job, out in _completed(pool, _round_one, [j for j in jobs if j.sub.student not in shown], {}):
+        for job, out in _completed(pool, _round_one, [j for j in jobs if j.sub.student not in shown],
+                                   lambda job: (job.sub, job.staged)):
             if isinstance(out, Exception):
                 done(job, _crashed(job.sub, out, ctx.rubric), {}, min(n_workers, len(jobs) - len(shown)))
                 continue
             shown[job.sub.student], stages[job.sub.student] = out
             trained(job, out[0])
         left = len(shown)
-        for job, out in _completed(pool, _round_two, [j for j in jobs if j.sub.student in shown], shown):
+        for job, out in _completed(pool, _round_two, [j for j in jobs if j.sub.student in shown],
+                                   lambda job: (job.sub, job.staged, shown[job.sub.student])):
             left -= 1
             result, more = (_crashed(job.sub, out, ctx.rubric), {}) if isinstance(out, Exception) else out
             first = stages[job.sub.student]
