@@ -92,9 +92,10 @@ def _staged(mul_fails: bool = False) -> Staged:
     return staged
 
 
-def _stand_in(ctx, log_path, timed_out=lambda request, n: False):
+def _stand_in(ctx, log_path, timed_out=lambda request, n: False, cpu_share=(0.0,)):
     """A run_child that reports the reference's numbers after HOLD_S (value_mul's own runs
-    fail their gradient check), logging each stay as (task, sealed, start, end)."""
+    fail their gradient check), logging each stay as (task, sealed, start, end). A child that
+    timed out used cpu_share[0] of a core."""
     calls = []
 
     def run_child(job, args, **kwargs):
@@ -105,7 +106,8 @@ def _stand_in(ctx, log_path, timed_out=lambda request, n: False):
         with open(log_path, "a") as f:
             f.write(json.dumps([request["task"], request["sealed"], start, time.monotonic()]) + "\n")
         if timed_out(request, calls.count(request["task"])):
-            return sandbox.ChildOutcome(None, True, None, "", kwargs["limits"].wall_s, "python")
+            wall_s = kwargs["limits"].wall_s
+            return sandbox.ChildOutcome(None, True, None, "", wall_s, "python", cpu_s=cpu_share[0] * wall_s)
         outputs = ctx.expected[request["task"]]
         student = job / "pkg" / "microgpt" / "value.py"
         if request["task"] == "value_mul" and not request["sealed"] and MUL_FAILS in student.read_text():
@@ -139,7 +141,8 @@ def test_a_child_that_ran_out_of_time_beside_another_runs_again_alone(ctx, monke
     """value_add's first run times out, starved of CPU, while a classmate's child is inside: it
     runs again, alone, and scores full marks. A child that timed out beside another while using
     its CPU (merely slow), or alone, is not run again."""
-    run_child, calls = _stand_in(ctx, tmp_path / "stays.jsonl", timed_out=lambda request, n: n == 1)
+    share = [0.0]  # starved: no CPU while it ran
+    run_child, calls = _stand_in(ctx, tmp_path / "stays.jsonl", timed_out=lambda request, n: n == 1, cpu_share=share)
     monkeypatch.setattr(engine.sandbox, "run_child", run_child)
     inside, leave = threading.Event(), threading.Event()
 
@@ -157,15 +160,13 @@ def test_a_child_that_ran_out_of_time_beside_another_runs_again_alone(ctx, monke
     assert calls == ["value_add", "value_add"] and result.score == result.max_score, (calls, result.message)
 
     calls.clear()
-    busy = iter([0.0, 0.9 * ctx.settings.task_timeout])  # CPU seconds before and after: it was not starved
+    share[0] = 0.9  # busy: it was not starved
     holder = threading.Thread(target=classmate)
     inside.clear(), leave.clear()
     holder.start()
     inside.wait(5)
     threading.Timer(0.3, leave.set).start()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(engine, "_children_cpu_s", lambda: next(busy))
-        slow = engine.own_run(ctx, _staged(), task("value_log"), 0)
+    slow = engine.own_run(ctx, _staged(), task("value_log"), 0)
     holder.join()
     assert calls == ["value_log"] and slow.score == 0, (calls, slow.message)
 

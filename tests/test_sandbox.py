@@ -113,9 +113,41 @@ os.write(FD, b"{{}}")
     out = run(isolation, src)
     assert out.result == b"{}"
     time.sleep(1.5)
-    if not (isolation.bwrap or isolation.drop_uid):
-        pytest.skip("without bwrap or a sandbox uid a setsid() descendant is not tracked")
-    assert not os.path.exists(marker)
+    assert not os.path.exists(marker)  # under bwrap, a sandbox uid, or neither (the grader is its subreaper)
+
+
+SPIN = "import time\ndef spin(s):\n    t = time.process_time()\n    while time.process_time() - t < s:\n        pass\n"
+HIDDEN_WORK = SPIN + """
+r, w = os.pipe()
+if os.fork() == 0:
+    os.setsid()  # out of the child's session, and orphaned below: not the child's to wait for
+    if os.fork() == 0:
+        spin(0.6)
+        os.write(w, b"done")
+        time.sleep(60)  # still alive when the child exits: killed, never reaped by a parent
+    os._exit(0)
+os.wait()
+os.read(r, 4)
+spin(0.2)
+os.write(FD, b"{}")
+"""
+
+
+@pytest.mark.parametrize("program, at_least", [
+    (SPIN + "spin(0.5)\nos.write(FD, b'{}')\n", 0.5),
+    (HIDDEN_WORK, 0.8),
+    (SPIN + "spin(60)\n", 0.9 * SMALL.wall_s),  # killed at the deadline
+])
+def test_cpu_time_of_every_process_the_child_started_is_counted(each, program, at_least):
+    """The grader's count of a child's CPU seconds (the speed check and the rerun of a starved
+    child judge by it) takes in a process that left the child's session and was killed when
+    the child ended, and a child killed at its deadline. Under bwrap the kernel alone counted
+    0.0 s of the last and 0.05 s of the second: the sandbox's init is never reaped by bwrap,
+    and the processes killed with its pid namespace are reaped uncounted."""
+    out = run(each[1], program)
+    missed = 2 * sandbox.SAMPLE_S  # what two processes may use after their last reading
+    assert out.cpu_s >= at_least - missed, (each[0], out.cpu_s, out.output)
+    assert out.cpu_s < at_least + 1.0, (each[0], out.cpu_s)
 
 
 def test_memory_limit(isolation):

@@ -7,7 +7,6 @@ import json
 import multiprocessing
 import os
 import random
-import resource
 import shutil
 import sys
 import tempfile
@@ -235,12 +234,6 @@ def _run_task(ctx: Context, staged: Staged, task, slot: int, own: set, graft: bo
 STARVED_CPU_SHARE = 0.5
 
 
-def _children_cpu_s() -> float:
-    """CPU seconds of this process's children so far (each grading worker is its own process)."""
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
-
-
 def _child(ctx: Context, make_job: Callable[[], Path], kind: int, limits: sandbox.Limits, slot: int, *,
            budget_s: float, interpreter: Optional[str] = None) -> sandbox.ChildOutcome:
     """A child in a fresh job folder (make_job()), once the gate lets it in as `kind`. A child
@@ -250,7 +243,6 @@ def _child(ctx: Context, make_job: Callable[[], Path], kind: int, limits: sandbo
     A child that was merely slow is not run again (that would hold every worker up)."""
     for let_in_as in (kind, ALONE):
         job = make_job()
-        cpu0 = _children_cpu_s()
         try:
             with ctx.gate.enter(let_in_as) as stay:
                 outcome = sandbox.run_child(job, ["{job}/main.py", "{job}/request.json"], isolation=ctx.isolation,
@@ -258,7 +250,7 @@ def _child(ctx: Context, make_job: Callable[[], Path], kind: int, limits: sandbo
         finally:
             shutil.rmtree(job, ignore_errors=True)
         ran_out = outcome.timed_out or outcome.seconds >= budget_s
-        starved = _children_cpu_s() - cpu0 < STARVED_CPU_SHARE * outcome.seconds
+        starved = outcome.cpu_s < STARVED_CPU_SHARE * outcome.seconds
         if not (ran_out and starved and stay.overlapped):
             break
     return outcome

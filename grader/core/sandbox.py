@@ -49,6 +49,10 @@ REACH_PROBE = Path(__file__).resolve().parent.parent / "child" / "reach.py"
 SHM_MB = 8  # the child's private /dev/shm under bwrap (multiprocessing's semaphores live there)
 SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")  # world-writable: swept of a sandbox uid's leftovers
 POLL_S = 0.2  # without bwrap: how often the size of a child's temporary files is measured
+# How often the CPU time of a child's living processes is read: what a process uses after its
+# last reading and before it is killed is missed, at most the machine's cores times this in all.
+SAMPLE_S = 0.05
+CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,9 @@ class ChildOutcome:
     interpreter: str
     notes: list = field(default_factory=list)
     over_tmp: bool = False  # killed for writing more than limits.tmp_mb of temporary files
+    # CPU seconds of the child and of every process it started, as the kernel counted them for
+    # this process when it reaped them all (children_cpu()): not a number the child reports.
+    cpu_s: float = 0.0
 
     @property
     def signal_name(self) -> str:
@@ -195,6 +202,97 @@ def _preexec(limits: Limits, uid: Optional[int], nproc: Optional[int], address_s
             os.setuid(uid)
 
     return setup
+
+
+PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
+_subreaper: set = set()  # the pids of the processes that have become a subreaper
+
+
+def become_subreaper() -> None:
+    """Make this process the parent of every orphan among its descendants (Linux). bwrap's
+    outer process exits without reaping the sandbox's init, and a child can start processes
+    in a session of their own that outlive it: without this, those end up under the system's
+    init, and their CPU time is never counted here."""
+    if os.getpid() in _subreaper or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
+    _subreaper.add(os.getpid())
+
+
+def children_cpu() -> float:
+    """CPU seconds of the processes this one has reaped, and of everything they reaped."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def own_children() -> set:
+    """The pids whose parent is this process (zombies included)."""
+    me, kids = os.getpid(), set()
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as f:
+                    fields = f.read().rpartition(b")")[2].split()
+                if int(fields[1]) == me:
+                    kids.add(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                pass
+    return kids
+
+
+class CpuWatch:
+    """The CPU time of the processes a child started, read from /proc while they live. The
+    kernel counts a process's time for its parent only when it is reaped: a process killed when
+    the sandbox's pid namespace ends is reaped with SIGCHLD ignored, and counted nowhere."""
+
+    def __init__(self, before: set):
+        self.before = before  # this process's children that are not the child's
+        self.seen: dict = {}  # (pid, start time) -> CPU clock ticks at the last reading
+
+    def sample(self) -> None:
+        me, table = os.getpid(), {}
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                try:
+                    with open(f"/proc/{entry.name}/stat", "rb") as f:
+                        fields = f.read().rpartition(b")")[2].split()
+                    table[int(entry.name)] = (int(fields[1]), int(fields[19]), int(fields[11]) + int(fields[12]))
+                except (OSError, IndexError, ValueError):
+                    pass
+        for pid, (ppid, start, ticks) in table.items():
+            top, hops = pid, 0
+            while ppid != me and ppid in table and hops < 4096:
+                top, ppid, hops = ppid, table[ppid][0], hops + 1
+            if ppid == me and top not in self.before:
+                self.seen[(pid, start)] = max(ticks, self.seen.get((pid, start), 0))
+
+    @property
+    def cpu_s(self) -> float:
+        return sum(self.seen.values()) / CLK_TCK
+
+
+def reap_orphans(before: set, timeout: float = 5.0) -> bool:
+    """SIGKILL and reap every child of this process not in `before`: what a sandboxed child
+    left behind and became ours as a subreaper's (bwrap's init, a process in its own session).
+    Returns whether none is left."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = own_children() - before
+        if not left:
+            return True
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, os.WNOHANG)
+            except (ProcessLookupError, ChildProcessError, PermissionError):
+                pass
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
 
 
 def _own_process_count() -> int:
@@ -489,6 +587,9 @@ def run_child(
         t0 = time.monotonic()
         if uid is not None:
             reap_uid(uid)  # whatever an earlier child of this slot left behind
+        become_subreaper()
+        before, cpu0 = own_children(), children_cpu()
+        watch = CpuWatch(before)
         try:
             proc = subprocess.Popen(
                 cmd, stdin=subprocess.DEVNULL, stdout=output_file, stderr=subprocess.STDOUT,
@@ -501,8 +602,9 @@ def run_child(
             return ChildOutcome(None, False, None, "", time.monotonic() - t0, interpreter, [f"could not start the child: {e!r}"])
         timed_out = over_tmp = False
         try:
-            timed_out, over_tmp = _wait(proc, t0, limits, None if isolation.bwrap else tmp_dir, uid)
+            timed_out, over_tmp = _wait(proc, t0, limits, None if isolation.bwrap else tmp_dir, uid, watch)
         finally:
+            watch.sample()
             try:
                 os.killpg(proc.pid, signal.SIGKILL)  # background processes it left behind
             except (ProcessLookupError, PermissionError):
@@ -512,7 +614,9 @@ def run_child(
                 reap_uid(uid)
                 if not isolation.bwrap:
                     _sweep_uid(uid)
-        seconds = time.monotonic() - t0
+            reap_orphans(before)
+        # Whichever counted more: the kernel (every process reaped) or the readings (the ones killed).
+        seconds, cpu_s = time.monotonic() - t0, max(children_cpu() - cpu0, watch.cpu_s)
         # Read once, now that the tree is dead: later writes by an escaped process are lost.
         result_file.seek(0)
         result = result_file.read(MAX_RESULT_BYTES + 1)
@@ -531,7 +635,7 @@ def run_child(
             result = b""
         return ChildOutcome(
             None if timed_out else proc.returncode, timed_out, result or None, output, seconds, interpreter, notes,
-            over_tmp,
+            over_tmp, cpu_s,
         )
     finally:
         remove_tree(io_dir)
@@ -539,27 +643,25 @@ def run_child(
             remove_tree(tmp_dir)
 
 
-def _wait(proc, t0: float, limits: Limits, tmp_dir: Optional[str], uid: Optional[int]) -> tuple:
-    """Wait for the child until its deadline: (timed out, killed for its temporary files).
-    Without bwrap nothing bounds the temporary files as a whole, so they are measured as it runs."""
-    if tmp_dir is None:
-        try:
-            proc.wait(timeout=limits.wall_s)
-            return False, False
-        except subprocess.TimeoutExpired:
-            return True, False
-    cap = limits.tmp_mb * 2**20
+def _wait(proc, t0: float, limits: Limits, tmp_dir: Optional[str], uid: Optional[int], watch: CpuWatch) -> tuple:
+    """Wait for the child until its deadline, reading its processes' CPU time as it runs:
+    (timed out, killed for its temporary files). Without bwrap nothing bounds the temporary
+    files as a whole, so they are measured as it runs, every POLL_S."""
+    cap, measured = limits.tmp_mb * 2**20, t0
     while True:
+        watch.sample()
         left = limits.wall_s - (time.monotonic() - t0)
         if left <= 0:
             return True, False
         try:
-            proc.wait(timeout=min(POLL_S, left))
+            proc.wait(timeout=min(SAMPLE_S, left))
             return False, False
         except subprocess.TimeoutExpired:
             pass
-        if _usage(tmp_dir, uid, cap) > cap:
-            return False, True
+        if tmp_dir is not None and time.monotonic() - measured >= POLL_S:
+            measured = time.monotonic()
+            if _usage(tmp_dir, uid, cap) > cap:
+                return False, True
 
 
 # ----- finding out what this machine allows ------------------------------------------------
