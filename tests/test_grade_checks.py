@@ -14,13 +14,17 @@ from grader.tasks import TASK_MODULES, task
 # task -> (module, old, new, the checks that must fail)
 BUGS = {
     "visited_kept_in_a_list": ("backward", "value", "    topo, visited = [], {root}\n", "    class Seen(list):\n        add = list.append\n\n    topo, visited = [], Seen([root])\n", {"speed"}),
+    # the public check's clock is the child's own: this one stopped it, and passed before the grader counted
+    "visited_list_and_a_stopped_clock": ("backward", "value", "    topo, visited = [], {root}\n",
+                                         "    import time\n    time.process_time = lambda: 0.0\n\n"
+                                         "    class Seen(list):\n        add = list.append\n\n    topo, visited = [], Seen([root])\n", {"speed"}),
     "grads_reset_by_backward": ("backward", "value", "        self.grad = 1\n        for v in reversed(topological_order(self)):",
                                 "        topo = topological_order(self)\n        for v in topo:\n            v.grad = 0\n"
                                 "        self.grad = 1\n        for v in reversed(topo):", {"random"}),
     "topological_order_with_duplicates": ("backward", "value", "            if child not in visited:", "            if True:", {"random", "order"}),
     "relu_gradient_1_at_zero": ("value_relu", "value", "(float(self.data > 0),)", "(float(self.data >= 0),)", {"gradient"}),
     "adam_without_eps": ("adam", "adam", "(v_hat**0.5 + self.eps)", "(v_hat**0.5)", {"first_step", "later_steps"}),
-    "grad_assigned_not_added": ("backward", "value", "child.grad += local_grad * v.grad", "child.grad = local_grad * v.grad", {"small", "random"}),
+    "grad_assigned_not_added": ("backward", "value", "child.grad += local_grad * v.grad", "child.grad = local_grad * v.grad", {"small", "random", "speed"}),
     "rmsnorm_without_eps": ("rmsnorm", "nn", "(ms + 1e-5) ** -0.5", "ms ** -0.5", {"forward", "gradient"}),
     "attention_not_scaled": ("attention", "attention", "/ head_dim**0.5", "/ 1", {"forward", "gradient"}),
     "attention_cache_not_appended": ("attention", "attention", "    keys.append(k)\n    values.append(v)\n",

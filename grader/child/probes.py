@@ -48,6 +48,17 @@ def grad_of(v, what):
     return num(v.grad, what + ".grad")
 
 
+def weighted_grad_sum(nodes, what):
+    """sum_i (i + 1) * nodes[i].grad, each grad a plain number (else NotANumber)."""
+    total = 0.0
+    for i, v in enumerate(nodes):
+        g = v.grad
+        if type(g) not in (int, float):
+            num(g, "%s %d.grad" % (what, i))
+        total += (i + 1) * g
+    return num(total, "the sum of the %s gradients" % what)
+
+
 def untouched(given, before, what):
     """Raise if the student's function changed a list it was given (the model reuses x after
     rmsnorm(x) as the residual stream, so writing into it breaks training)."""
@@ -222,12 +233,16 @@ def speed_graph(make, width, layers, n_params, seed):
     return below[0]
 
 
-def probe_backward(mg, inputs):
-    """Leaf gradients after `calls` backward() calls (1 unless the program says), and for the
-    speed check [CPU seconds to build the graph, CPU seconds backward() took], the fastest of three runs."""
-    import gc
-    import time
+# The speed check's graphs per child: the grader counts the child's CPU seconds for all of them
+# (a number the child cannot change) against the reference's for the same.
+SPEED_RUNS = 5
 
+
+def probe_backward(mg, inputs):
+    """Leaf gradients after `calls` backward() calls (1 unless the program says); for the
+    speed check, SPEED_RUNS speed graphs (seeds seed, seed + 1, ...) built and backward()-ed,
+    each summed up as [sum_i (i + 1) * grad of parameter i, sum_j (j + 1) * grad of input j]:
+    numbers that only a backward pass over the whole graph finds."""
     V = mg.value.Value
 
     def case(program):
@@ -237,23 +252,21 @@ def probe_backward(mg, inputs):
             root.backward()
         return [grad_of(root, "root")] + [grad_of(x, "leaf %d" % i) for i, x in enumerate(leaves)]
 
-    def speed(shape, tries=3):
-        """The fastest of `tries` runs, in CPU seconds of this process: a busy machine slows one
-        run, a `visited` list slows every run (the public check measures the same way)."""
-        build = took = float("inf")
-        for _ in range(tries):
-            gc.collect()
-            gc.disable()  # as timeit does
-            try:
-                t0 = time.process_time()
-                root = speed_graph(lambda d, c, g: V(d, c, g), *shape)
-                build = min(build, time.process_time() - t0)
-                t0 = time.process_time()
-                root.backward()
-                took = min(took, time.process_time() - t0)
-            finally:
-                gc.enable()
-        return [build, took]
+    def speed(shape):
+        width, layers, n_params, seed = shape
+        sums = []
+        for run in range(SPEED_RUNS):
+            made = []
+
+            def make(data, children, local_grads):
+                made.append(V(data, children, local_grads))
+                return made[-1]
+
+            speed_graph(make, width, layers, n_params, seed + run)
+            made[-1].backward()
+            params, below = made[:n_params], made[n_params : n_params + width]
+            sums.append([weighted_grad_sum(params, "parameter"), weighted_grad_sum(below, "input")])
+        return sums
 
     def order(program):
         """topological_order(root) as the index of each node in the program's build order (-1 for

@@ -62,6 +62,15 @@ class Context:
     stage_seconds: dict = field(default_factory=dict)
     sealed_seconds: float = 0.0  # time spent in sealed children: kept out of every record
     gate: Gate = field(default_factory=Gate)  # which children may run at once, across workers
+    _speed_cpu_s: Optional[float] = None
+
+    @property
+    def speed_cpu_s(self) -> float:
+        """The reference's backward child, CPU seconds counted here (checks.SPEED_FACTOR); measured
+        on first use (run_jobs asks before forking its workers, so they share one measurement)."""
+        if self._speed_cpu_s is None:
+            self._speed_cpu_s = reference_speed_cpu_s(self.settings, self.isolation, self.inputs)
+        return self._speed_cpu_s
 
 
 def grading_code_files(code=GRADING_CODE) -> list[Path]:
@@ -194,19 +203,50 @@ def sealed_run(ctx: Context, staged: Staged, task, slot: int, first: Optional[Ch
     return second if second.score > first.score else first
 
 
+def _request(task, inputs: dict, graft: bool, is_sealed: bool) -> dict:
+    return {
+        "mode": "task", "task": task.id, "module": task.module, "functions": list(task.functions),
+        "imports": list(requires(task.module)), "inputs": inputs[task.id], "graft": graft, "sealed": is_sealed,
+        "student_file": "student/value.py" if graft else f"pkg/microgpt/{task.module}.py",
+    }
+
+
+def _task_limits(s: Settings) -> sandbox.Limits:
+    return sandbox.Limits(wall_s=s.task_timeout, cpu_s=max(1, int(s.task_timeout)), memory_mb=s.task_memory_mb)
+
+
+SPEED_TRIES = 3  # the reference's backward child runs this often; the least CPU time counts
+
+
+def reference_speed_cpu_s(settings: Settings, isolation: sandbox.Isolation, inputs: dict) -> float:
+    """CPU seconds of the backward task's child on the reference's value.py, as the grader
+    counts a student's (the fewest of SPEED_TRIES): the yardstick of the speed check, on this
+    machine, in this sandbox, with this run's inputs. The child runs no student code."""
+    reference = Staged(sources={m: (REFERENCE_DIR / f"{m}.py").read_text(encoding="utf-8") for m in TASK_MODULES},
+                       status={m: OK for m in TASK_MODULES})
+    backward = next(t for t in TASKS if t.id == "backward")
+    limits, best = _task_limits(settings), float("inf")
+    for _ in range(SPEED_TRIES):
+        job = _job_dir(reference, backward.module, _request(backward, inputs, False, False), isolation, 0)
+        try:
+            outcome = sandbox.run_child(job, ["{job}/main.py", "{job}/request.json"], isolation=isolation, limits=limits)
+        finally:
+            shutil.rmtree(job, ignore_errors=True)
+        if outcome.result is None:
+            raise RuntimeError(f"the reference's own backward child failed: {outcome.describe(limits)}\n{outcome.output[-2000:]}")
+        best = min(best, outcome.cpu_s)
+    return best
+
+
 def _run_task(ctx: Context, staged: Staged, task, slot: int, own: set, graft: bool) -> CheckResult:
     points = ctx.rubric[task.id]
     stand_ins = [m for m in requires(task.module) if m in TASK_MODULES and m != task.module and m not in own]
     is_sealed = graft or bool(stand_ins)
-    request = {
-        "mode": "task", "task": task.id, "module": task.module, "functions": list(task.functions),
-        "imports": list(requires(task.module)), "inputs": ctx.inputs[task.id], "graft": graft, "sealed": is_sealed,
-        "student_file": "student/value.py" if graft else f"pkg/microgpt/{task.module}.py",
-    }
-    s = ctx.settings
-    limits = sandbox.Limits(wall_s=s.task_timeout, cpu_s=max(1, int(s.task_timeout)), memory_mb=s.task_memory_mb)
+    request = _request(task, ctx.inputs, graft, is_sealed)
+    limits = _task_limits(ctx.settings)
     outcome = _child(ctx, lambda: _job_dir(staged, task.module, request, ctx.isolation, slot, own=own, graft=graft),
                      SEALED if is_sealed else SHOWN, limits, slot, budget_s=limits.wall_s)
+    cpu = (outcome.cpu_s, checks.speed_bound_s(ctx.speed_cpu_s)) if task.id == "backward" else None
     if is_sealed:
         ctx.sealed_seconds += outcome.seconds
         deps = "Value operations other than this task's" if graft else ", ".join(f"{m}.py" for m in stand_ins)
@@ -216,7 +256,7 @@ def _run_task(ctx: Context, staged: Staged, task, slot: int, own: set, graft: bo
             return CheckResult(task.id, 0.0, points, ERROR, "the checks' result could not be accepted (too large)\n"
                                + sealed.NOTE.format(deps=deps), sealed=True)
         result = sealed.evaluate(task.id, points, ctx.inputs[task.id], ctx.expected[task.id], outcome.result,
-                                 staged.sources[task.module], f"{task.module}.py", deps)
+                                 staged.sources[task.module], f"{task.module}.py", deps, cpu)
         result.interpreter = outcome.interpreter
         return _bounded(result)
     if outcome.result is None:
@@ -224,7 +264,7 @@ def _run_task(ctx: Context, staged: Staged, task, slot: int, own: set, graft: bo
     if len(outcome.result) > MAX_TASK_RESULT_BYTES:
         result = CheckResult(task.id, 0.0, points, ERROR, f"the checks' result could not be accepted: larger than {MAX_TASK_RESULT_BYTES // 1024} KB")
     else:
-        result = checks.evaluate_task(task.id, points, ctx.inputs[task.id], ctx.expected[task.id], outcome.result)
+        result = checks.evaluate_task(task.id, points, ctx.inputs[task.id], ctx.expected[task.id], outcome.result, cpu)
     result.seconds, result.interpreter, result.output = outcome.seconds, outcome.interpreter, outcome.output
     return _bounded(result)
 
@@ -529,6 +569,8 @@ def run_jobs(ctx: Context, jobs: list[Job], n_workers: int, done: Callable[[Job,
     submission's error, never the batch's."""
     global _CTX
     _CTX = ctx
+    if jobs:
+        ctx.speed_cpu_s  # measured once, here, not in every worker
     pool = None
     if n_workers > 1:
         mp = multiprocessing.get_context("fork")

@@ -16,6 +16,7 @@ import ast
 import re
 
 from . import checks
+from ..child import probes
 from .results import ERROR, CheckResult
 from ..tasks import task as task_info
 
@@ -98,11 +99,11 @@ def no_result(task: str, points: float, outcome, limits, deps: str) -> CheckResu
 
 
 def evaluate(task_id: str, points: float, inputs: dict, expected: dict, raw: bytes, source: str,
-             filename: str, deps: str) -> CheckResult:
+             filename: str, deps: str, cpu=None) -> CheckResult:
     """The score checks.evaluate_task gives these numbers, with feedback written here."""
     note = NOTE.format(deps=deps)
     shown = graded_lines(source, task_info(task_id).functions)
-    result = checks.evaluate_task(task_id, points, inputs, expected, raw)
+    result = checks.evaluate_task(task_id, points, inputs, expected, raw, cpu)
     result.sealed, result.output, result.seconds = True, "", 0.0
     try:
         doc = checks.parse_result(raw)
@@ -116,14 +117,16 @@ def evaluate(task_id: str, points: float, inputs: dict, expected: dict, raw: byt
             if detail.passed:
                 detail.message = ""
                 continue
-            cases = zip(checks.judged(task_id, check.name, inputs, outputs[check.name]), expected[check.name], checks._case_inputs(task_id, check.name, inputs),
+            cases = zip(checks.judged(task_id, check.name, inputs, outputs[check.name], cpu), expected[check.name], checks._case_inputs(task_id, check.name, inputs),
                         checks._raw_cases(task_id, check.name, inputs))
             detail.message, wrong = "", []
             for got, exp, case_input, raw_case in cases:
                 if checks.compare_case(check, got, exp, case_input):
                     if not isinstance(got, dict):
                         wrong.append(checks.diagnose(task_id, check.name, raw_case, inputs, got, exp))
-                    if not detail.message:
+                    if not detail.message and isinstance(got, checks.Timed):
+                        detail.message = checks.speed_failure(got, exp, case_input, numbers=False)
+                    elif not detail.message:
                         what = describe_error(got.get("error"), source, filename, shown) if isinstance(got, dict) else f"your output is not the expected {checks._short(exp)}"
                         detail.message = f"input {checks._short(case_input)}: {what}"
             causes = checks.common_causes(wrong)
@@ -157,8 +160,10 @@ def leak_bound_bits(seed: int = 1) -> float:
         for c in checks.CHECKS[t.id]:
             cases = list(zip(checks._raw_cases(t.id, c.name, inputs), expected[c.name]))
             named = set().union(*(checks._variant_outputs(t.id, c.name, raw, inputs, exp) for raw, exp in cases))
-            # the first failing case and how (wrong numbers, or a raise), times the mistake named (or none)
-            outcomes *= 1 + len(cases) * (1 + raised) * (1 + len(named))
+            # the first failing case and how (wrong numbers: for speed, which graph's or too slow;
+            # or a raise), times the mistake named (or none)
+            wrong = probes.SPEED_RUNS + 1 if c.kind == "speed" else 1
+            outcomes *= 1 + len(cases) * (wrong + raised) * (1 + len(named))
         load_error = (len(EXCEPTIONS) + 1) * (MAX_LINES * len(t.functions) + 2)
         outcomes += load_error + len(OUTCOMES) + 2 + 16  # not accepted, too large, the guard's exception type
         total += math.log2(outcomes)
