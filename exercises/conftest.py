@@ -7,6 +7,9 @@ The package under test is exercises/microgpt (your code) unless another director
     pytest exercises --microgpt=solutions       # the reference (instructors; not in the release)
     MICROGPT_PATH=/some/dir pytest exercises    # the same, from the environment
     pytest exercises -m softmax                 # one task's tests; -m "not e2e" skips training
+    pytest exercises --rung 1                   # the ladder: the tasks rung 1 (train1.py) brings
+
+Without --rung the run is rung 5, the finished microgpt: every microgpt task and its training.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "tests"))  # the check functions, importable as `checks`
 
 from checks import import_package, task_ids  # noqa: E402
+from task_graph import LADDER_CHECK_RUNG, MICROGPT_RUNG  # noqa: E402
 
 UNIT_TIMEOUT_S = 60  # a unit check takes well under a second; more means an endless loop
 E2E_TIMEOUT_S = 1800  # 1,000 training steps take ~1.5 minutes under CPython on a laptop
@@ -32,6 +36,11 @@ def pytest_addoption(parser):
         default=None,
         help="directory holding the microgpt package to test (default: exercises/, your code; "
         "also settable as MICROGPT_PATH); a relative DIR not found is looked up next to exercises/",
+    )
+    parser.addoption(
+        "--rung", type=int, choices=range(6), default=5,
+        help="the ladder's rung to check: 0-4 run the tasks that rung brings (ladder/ beside microgpt/) "
+        "and its training; 5 (the default) the finished microgpt",
     )
 
 
@@ -51,16 +60,36 @@ def pytest_configure(config):
     path = package_dir(config)
     sys.path.insert(0, str(path))
     config.microgpt_dir = path
-    for task in task_ids():
+    for task in dict.fromkeys(list(task_ids()) + list(LADDER_CHECK_RUNG)):
         config.addinivalue_line("markers", f"{task}: the tests of task {task} (pytest exercises -m {task})")
     config.addinivalue_line("markers", "e2e: trains your model for 1,000 steps; runs once every unit task passes")
+    config.addinivalue_line("markers", "ladder: a check of the ladder (--rung 0-4)")
+    for n in range(6):
+        config.addinivalue_line("markers", f"rung{n}: checked by pytest exercises --rung {n}")
 
 
 def pytest_report_header(config):
     return f"microgpt under test: {config.microgpt_dir / 'microgpt'}"
 
 
+def in_rung(item, rung: int) -> bool:
+    """Is this test part of the run of `rung`? The ladder's tests carry their rung; a microgpt
+    task's test runs at the rung that first needs it (rung 5 runs them all, and microgpt's training)."""
+    if item.get_closest_marker("ladder"):
+        return item.get_closest_marker(f"rung{rung}") is not None
+    task = dict(item.user_properties).get("task") or next(
+        (m.name for m in item.iter_markers() if m.name in MICROGPT_RUNG), None)
+    if task is None:  # microgpt's training
+        return rung == 5
+    return rung == 5 or MICROGPT_RUNG[task] == rung
+
+
 def pytest_collection_modifyitems(config, items):
+    rung = config.getoption("--rung")
+    keep = [item for item in items if in_rung(item, rung)]
+    if len(keep) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if not in_rung(item, rung)])
+        items[:] = keep
     items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)  # training last
     if config.pluginmanager.hasplugin("timeout"):
         for item in items:

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # A solution line shorter than this ("break", "return out", "p.grad = 0") says nothing about
 # the solution, and the hints may quote it; anything longer must not be in the release.
 MIN_LEAK_CHARS = 15
+SOURCES = (gen.SOLUTIONS, gen.LADDER_SOLUTIONS)  # the packages whose solution regions must not ship
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +34,8 @@ def release_files(root: Path) -> dict[str, str]:
 def leaked_lines(root: Path) -> list[str]:
     """Non-trivial lines of the reference's solution regions found anywhere in the release.
     A line the skeleton itself holds (a docstring's formula) is public, not a leak."""
-    public = "\n".join(gen.skeleton().values())
-    secret = {line for line in gen.solution_lines() if len(line) >= MIN_LEAK_CHARS and line not in public}
+    public = "\n".join(text for src in SOURCES for text in gen.skeleton(src).values())
+    secret = {line for src in SOURCES for line in gen.solution_lines(src) if len(line) >= MIN_LEAK_CHARS and line not in public}
     text = "\n".join(release_files(root).values())
     return sorted(line for line in secret if line in text)
 
@@ -44,14 +45,16 @@ def test_release_holds_exercises_data_readme_and_pyproject_only(release_dir):
     assert sorted(p.name for p in release_dir.iterdir()) == ["README.md", "data", "exercises", "pyproject.toml"]
     files = release_files(release_dir)
     assert not [f for f in files if f.split("/")[0] in ("solutions", "grader", "tests") or "__pycache__" in f]
-    for name, text in gen.skeleton().items():
-        assert files[f"exercises/microgpt/{name}"] == text
+    for src in SOURCES:
+        for name, text in gen.skeleton(src).items():
+            assert files[f"exercises/{src.name}/{name}"] == text
     assert files["data/names.txt"] == (ROOT / "data" / "names.txt").read_text(encoding="utf-8")
 
 
 def test_release_has_no_solution_code_and_no_hidden_checks(release_dir):
     """Does no line of any solution region, no solution marker and no grader file appear in it?"""
-    assert len([line for line in gen.solution_lines() if len(line) >= MIN_LEAK_CHARS]) > 30  # the guard guards something
+    for src in SOURCES:  # the guard guards something, in each package
+        assert len([line for line in gen.solution_lines(src) if len(line) >= MIN_LEAK_CHARS]) > 15, src
     assert leaked_lines(release_dir) == []
     text = "\n".join(release_files(release_dir).values())
     assert markers.BEGIN not in text and markers.END not in text

@@ -1,4 +1,5 @@
-"""Generate the student skeleton exercises/microgpt/ from the reference solutions/microgpt/.
+"""Generate the student skeletons exercises/microgpt/ and exercises/ladder/ from the reference
+solutions/microgpt/ and solutions/ladder/.
 
 Each `# BEGIN SOLUTION` ... `# END SOLUTION` region (always a whole function body, after the
 docstring) becomes `raise NotImplementedError("Task <id>: <todo>")`, with the id and the todo
@@ -23,23 +24,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-from grader.paths import EXERCISES, PUBLIC_TESTS, REPO as ROOT, SOLUTIONS
+from grader.paths import EXERCISES, LADDER_EXERCISES, LADDER_SOLUTIONS, PUBLIC_TESTS, REPO as ROOT, SOLUTIONS
 from grader import markers
 from grader.core import variants
 from grader.markers import MarkerError, replace_regions
-from grader.tasks import TASKS, Task
+from grader.core import ladder_variants
+from grader.tasks import LADDER_TASKS, RUNGS, TASKS, Task, rung_task_ids
 
 FIXTURES = PUBLIC_TESTS / "fixtures.json"
+LADDER_FIXTURES = PUBLIC_TESTS / "ladder_fixtures.json"
 CHECKS = PUBLIC_TESTS / "checks.py"
+LADDER_CHECKS = PUBLIC_TESTS / "ladder_checks.py"
 TASK_GRAPH = PUBLIC_TESTS / "task_graph.py"  # the public tests ship without grader/: they get this copy
 GenerateError = MarkerError  # a reference file whose solution regions cannot be turned into stubs
 
 
-def task_of(module: str, qualname: str) -> Task:
-    for t in TASKS:
-        if t.module == module and qualname in t.functions:
+def task_of(module: str, qualname: str, package: str = "microgpt") -> Task:
+    for t in TASKS + LADDER_TASKS:
+        if t.package == package and t.module == module and qualname in t.functions:
             return t
-    raise GenerateError(f"{module}.py: solution region in {qualname} belongs to no task in grader/tasks.py")
+    raise GenerateError(f"{package}/{module}.py: solution region in {qualname} belongs to no task in grader/tasks.py")
 
 
 def stub(task: Task) -> str:
@@ -57,8 +61,14 @@ def generated_from(source: str) -> str:
 
 def skeleton_source(path: Path) -> str:
     """The student version of one reference file, under its banner."""
-    stubbed = replace_regions(path.read_text(encoding="utf-8"), lambda r: [stub(task_of(path.stem, r.qualname))], path.name)
-    return f"# {generated_from(f'solutions/microgpt/{path.name}')}\n" + stubbed
+    package = path.parent.name
+    stubbed = replace_regions(path.read_text(encoding="utf-8"), lambda r: [stub(task_of(path.stem, r.qualname, package))], path.name)
+    return f"# {generated_from(f'solutions/{package}/{path.name}')}\n" + stubbed
+
+
+# The ladder's own modules (counting.py, backprop.py, ...) and their skeleton; no chart image:
+# a student's runs draw their own.
+LADDER = (LADDER_SOLUTIONS, LADDER_EXERCISES)
 
 
 def package_files(src: Path = SOLUTIONS) -> list[Path]:
@@ -66,17 +76,19 @@ def package_files(src: Path = SOLUTIONS) -> list[Path]:
 
 
 def skeleton(src: Path = SOLUTIONS) -> dict[str, str]:
-    """{file name: student source} for the whole package."""
+    """{file name: student source} for one whole package."""
     return {p.name: skeleton_source(p) for p in package_files(src)}
 
 
 def solution_lines(src: Path = SOLUTIONS) -> list[str]:
-    """The stripped lines inside every solution region (markers excluded)."""
+    """The stripped lines inside every solution region (markers excluded) of one package."""
     return [line for p in package_files(src) for line in markers.solution_lines(p.read_text(encoding="utf-8"), p.name)]
 
 
-def _load_checks():
-    spec = importlib.util.spec_from_file_location("microgpt_exercise_checks", CHECKS)
+def _load_checks(path: Path = CHECKS, name: str = "microgpt_exercise_checks"):
+    if str(PUBLIC_TESTS) not in sys.path:
+        sys.path.insert(0, str(PUBLIC_TESTS))  # the checks import task_graph
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
@@ -87,7 +99,10 @@ def _load_checks():
 def _reference_package():
     """The reference microgpt package, imported from solutions/ (never the skeleton). Any other
     microgpt already imported (a test session may hold one) is set aside and put back after."""
-    saved = {k: sys.modules.pop(k) for k in list(sys.modules) if k == "microgpt" or k.startswith("microgpt.")}
+    def ours(k):
+        return k in ("microgpt", "ladder") or k.startswith(("microgpt.", "ladder."))
+
+    saved = {k: sys.modules.pop(k) for k in list(sys.modules) if ours(k)}
     sys.path.insert(0, str(SOLUTIONS.parent))
     try:
         package = importlib.import_module("microgpt")
@@ -98,18 +113,29 @@ def _reference_package():
         yield package
     finally:
         sys.path.remove(str(SOLUTIONS.parent))
-        for k in [k for k in sys.modules if k == "microgpt" or k.startswith("microgpt.")]:
+        for k in [k for k in sys.modules if ours(k)]:
             del sys.modules[k]
         sys.modules.update(saved)
 
 
 def task_graph_text() -> str:
-    """exercises/tests/task_graph.py: each task's id and the tasks its checks run, in course order."""
+    """exercises/tests/task_graph.py: each task's id and the tasks its checks run, in course
+    order; the ladder's tasks likewise; what each rung's public run checks."""
     rows = "".join(f"    ({t.id!r}, {tuple(t.depends_on)!r}),\n" for t in TASKS)
+    ladder_rows = "".join(f"    ({t.id!r}, {tuple(t.depends_on)!r}),\n" for t in LADDER_TASKS)
+    rungs = "".join(f"    {n}: {rung_task_ids(n)!r},\n" for n in RUNGS)
+    checked = {t.id: t.rung for t in LADDER_TASKS}
+    checked["linear"] = 1  # on plain floats, by the ladder's checks
     return (
         "# Generated by `python -m grader exercises` from grader/tasks.py: do not edit.\n"
-        '"""The tasks in course order, each with the tasks its checks run (a failing one blocks it)."""\n\n'
+        '"""The tasks in course order, each with the tasks its checks run (a failing one blocks it);\n'
+        'the ladder tasks likewise; the tasks that the public run of each rung checks (--rung N);\n'
+        'the rung that runs the checks of each microgpt task; the rung of each ladder task."""\n\n'
         f"DEPENDS_ON = (\n{rows})\n"
+        f"LADDER_DEPENDS_ON = (\n{ladder_rows})\n"
+        f"RUNG_TASKS = {{\n{rungs}}}\n"
+        f"MICROGPT_RUNG = {dict((t.id, t.rung) for t in TASKS)!r}\n"
+        f"LADDER_CHECK_RUNG = {checked!r}\n"
     )
 
 
@@ -120,6 +146,20 @@ def fixtures_text() -> str:
         fixtures = checks.compute_fixtures(reference)
         add_variants(fixtures, checks, reference)
     fixtures["_generated"] = generated_from("solutions/microgpt and exercises/tests/checks.py")  # JSON has no comments
+    return json.dumps(fixtures, indent=1, sort_keys=True) + "\n"
+
+
+def ladder_fixtures_text() -> str:
+    """The known answers and known mistakes of the ladder's public checks."""
+    checks = _load_checks(LADDER_CHECKS, "ladder_exercise_checks")
+    with _reference_package() as reference:
+        ladder = checks.import_ladder()
+        if Path(ladder.__file__).resolve().parent != LADDER_SOLUTIONS.resolve():
+            raise GenerateError(f"imported ladder from {ladder.__file__}, not {LADDER_SOLUTIONS}")
+        fixtures = checks.compute_fixtures(ladder, reference)
+        for task, variants_of in ladder_variants.compute(checks, ladder, reference).items():
+            fixtures[task]["variants"] = variants_of
+    fixtures["_generated"] = generated_from("solutions/ladder, solutions/microgpt and exercises/tests/ladder_checks.py")
     return json.dumps(fixtures, indent=1, sort_keys=True) + "\n"
 
 
@@ -183,34 +223,42 @@ def _same(a, b) -> bool:
 
 def differences(out: Path = EXERCISES, fixtures: Path = FIXTURES) -> list[str]:
     """What in the committed exercises differs from a fresh generation (empty: up to date)."""
-    want = skeleton()
-    have = {p.name: p.read_text(encoding="utf-8") for p in out.glob("*.py")} if out.is_dir() else {}
-    diffs = [f"{out.name}/{n}: missing" for n in sorted(want.keys() - have.keys())]
-    diffs += [f"{out.name}/{n}: not in the reference (remove it)" for n in sorted(have.keys() - want.keys())]
-    diffs += [f"{out.name}/{n}: differs from the generated stub" for n in sorted(want) if n in have and have[n] != want[n]]
+    diffs = []
+    for src, dest in ((SOLUTIONS, out), LADDER):
+        want = skeleton(src)
+        have = {p.name: p.read_text(encoding="utf-8") for p in dest.glob("*.py")} if dest.is_dir() else {}
+        diffs += [f"{dest.name}/{n}: missing" for n in sorted(want.keys() - have.keys())]
+        diffs += [f"{dest.name}/{n}: not in the reference (remove it)" for n in sorted(have.keys() - want.keys())]
+        diffs += [f"{dest.name}/{n}: differs from the generated stub" for n in sorted(want) if n in have and have[n] != want[n]]
     if not fixtures.is_file() or not _same(json.loads(fixtures.read_text(encoding="utf-8")), json.loads(fixtures_text())):
         diffs.append(f"{fixtures.name}: differs from the reference's answers")
     graph = fixtures.with_name(TASK_GRAPH.name)
     if not graph.is_file() or graph.read_text(encoding="utf-8") != task_graph_text():
         diffs.append(f"{graph.name}: differs from grader/tasks.py")
+    ladder = fixtures.with_name(LADDER_FIXTURES.name)
+    if not ladder.is_file() or not _same(json.loads(ladder.read_text(encoding="utf-8")), json.loads(ladder_fixtures_text())):
+        diffs.append(f"{ladder.name}: differs from the reference's answers")
     return diffs
 
 
 def generate(*, out: Path = EXERCISES, fixtures: Path = FIXTURES) -> list[Path]:
-    """Write the skeleton package and the fixtures; returns the files written."""
-    out.mkdir(parents=True, exist_ok=True)
-    want = skeleton()
-    for stale in out.glob("*.py"):
-        if stale.name not in want:
-            stale.unlink()
+    """Write the skeleton packages and the fixtures; returns the files written."""
     written = []
-    for name, text in want.items():
-        (out / name).write_text(text, encoding="utf-8")
-        written.append(out / name)
+    for src, dest in ((SOLUTIONS, out), LADDER):
+        dest.mkdir(parents=True, exist_ok=True)
+        want = skeleton(src)
+        for stale in dest.glob("*.py"):
+            if stale.name not in want:
+                stale.unlink()
+        for name, text in want.items():
+            (dest / name).write_text(text, encoding="utf-8")
+            written.append(dest / name)
     fixtures.write_text(fixtures_text(), encoding="utf-8")
     graph = fixtures.with_name(TASK_GRAPH.name)
     graph.write_text(task_graph_text(), encoding="utf-8")
-    return written + [fixtures, graph]
+    ladder = fixtures.with_name(LADDER_FIXTURES.name)
+    ladder.write_text(ladder_fixtures_text(), encoding="utf-8")
+    return written + [fixtures, graph, ladder]
 
 
 def main(argv=None, prog=None) -> int:

@@ -1,0 +1,223 @@
+"""The ladder's known mistakes (rungs 0-4): what each wrong variant outputs on the public
+checks' inputs (exercises/tests/ladder_checks.py), written into ladder_fixtures.json under
+"variants" so that a student's wrong answer that matches one is named. Formulas of wrong
+answers only; the right ones are the reference's.
+
+compute(checks, lad, mg): {task: {input key: {cause: output}}}, from the checks module and the
+reference's ladder and microgpt packages (for the mistakes that run its other pieces).
+"""
+from __future__ import annotations
+
+import math
+import random
+
+
+def _counts(names, vocab, pairs):
+    table = [[0] * vocab for _ in range(vocab)]
+    for tokens in names:
+        for a, b in pairs(tokens):
+            table[a][b] += 1
+    return table
+
+
+def _added(base, names, vocab, pairs):
+    extra = _counts(names, vocab, pairs)
+    return [[x + y for x, y in zip(r, e)] for r, e in zip(base, extra)]
+
+
+def count_pairs(c) -> dict:
+    vocab = len(c.DRAW_PROBS)
+    wrong = {
+        "count[b][a]: the table is indexed [current token][next token]": lambda t: [(t[i + 1], t[i]) for i in range(len(t) - 1)],
+        "the last pair is missed: the pairs are i = 0 .. len(tokens) - 2": lambda t: [(t[i], t[i + 1]) for i in range(len(t) - 2)],
+        "the pairs with BOS are missed: the first letter follows BOS, and BOS ends the name": lambda t: [(t[i], t[i + 1]) for i in range(1, len(t) - 2)],
+        "each token is counted after itself: the pair is (tokens[i], tokens[i + 1])": lambda t: [(t[i], t[i]) for i in range(len(t) - 1)],
+    }
+    return {
+        "counts": {cause: _counts(c.NAMES, vocab, pairs) for cause, pairs in wrong.items()},
+        "adds_up": {"the table is reset by update(): it must keep the counts of the names before":
+                    _counts([c.NAMES[1]], vocab, lambda t: [(t[i], t[i + 1]) for i in range(len(t) - 1)])},
+    }
+
+
+def smoothed_probs(c) -> dict:
+    vocab, out = len(c.COUNTS), {}
+    for i, row in enumerate(c.COUNTS):
+        total = sum(row)
+        wrong = {
+            "the denominator is sum(row) + 1: add vocab_size, one for each count you added 1 to": [(x + 1) / (total + 1) for x in row],
+            "the denominator is sum(row) alone: with a 1 added to each count it is sum(row) + vocab_size": [(x + 1) / total for x in row] if total else None,
+            "no smoothing: count / sum(row) gives 0 to every pair never seen, and an infinite loss": [x / total for x in row] if total else None,
+            "the row sums to vocab_size, not 1: divide by sum(row) + vocab_size": [(x + 1) for x in row],
+        }
+        out[f"row{i}"] = {cause: probs for cause, probs in wrong.items() if probs is not None}
+    return out
+
+
+def _probs(counts, i):
+    row = counts[i]
+    return [(x + 1) / (sum(row) + len(row)) for x in row]
+
+
+def count_loss(c) -> dict:
+    t, counts = c.LOSS_TOKENS, c.COUNTS
+    pairs = [(t[i], t[i + 1]) for i in range(len(t) - 1)]
+    return {"losses": {
+        "the sign: the loss is -log(p), positive, smaller for a likelier next token": [math.log(_probs(counts, a)[b]) for a, b in pairs],
+        "log base 2: the loss is in nats, math.log": [-math.log2(_probs(counts, a)[b]) for a, b in pairs],
+        "p(current | next): the row is the current token's, the column the next one's": [-math.log(_probs(counts, b)[a]) for a, b in pairs],
+        "1 - p instead of -log(p)": [1 - _probs(counts, a)[b] for a, b in pairs],
+    }}
+
+
+def _draw(next_probs, bos, rng, max_len, keep_bos=False, feed_back=True, limit=None):
+    token_id, out = bos, []
+    for _ in range(max_len if limit is None else limit):
+        probs = next_probs(token_id if feed_back else bos)
+        token_id = rng.choices(range(len(probs)), weights=probs)[0]
+        if token_id == bos:
+            if keep_bos:
+                out.append(token_id)
+            break
+        out.append(token_id)
+    return out
+
+
+def draw_name(c) -> dict:
+    def probs(t):
+        return list(c.DRAW_PROBS[t])
+
+    out = {}
+    for seed, max_len in c.DRAW_CASES:
+        wrong = {
+            "BOS is kept: stop at BOS without adding it to the name": dict(keep_bos=True),
+            "every draw is from BOS's row: feed each drawn token back as the current one": dict(feed_back=False),
+            "one token too many: at most max_len tokens": dict(limit=max_len + 1),
+        }
+        out[f"{seed}:{max_len}"] = {cause: _draw(probs, c.BOS, random.Random(seed), max_len, **kw) for cause, kw in wrong.items()}
+    return out
+
+
+def float_softmax(c) -> dict:
+    def no_exp(xs):
+        total = sum(xs)
+        return [x / total for x in xs] if total else None
+
+    out = {}
+    for i, xs in enumerate(c.SOFTMAX_CASES):
+        m = max(xs)
+        wrong = {
+            "exp() is missing: probs_i = exp(x_i - max) / sum_j exp(x_j - max)": no_exp(xs),
+            "the max is subtracted after exp(): exp(x_i) - max": [math.exp(x) - m for x in xs],
+        }
+        out[f"case{i}"] = {cause: p for cause, p in wrong.items() if p is not None}
+    for i, xs in enumerate(c.SOFTMAX_LARGE):
+        out[f"large{i}"] = {"exp() is missing: probs_i = exp(x_i - max) / sum_j exp(x_j - max)": no_exp(xs)}
+    return out
+
+
+def softmax_ce_backward(c) -> dict:
+    probs, target, n = c.SCE_CASE
+    onehot = [1.0 if i == target else 0.0 for i in range(len(probs))]
+    return {"known": {
+        "not divided by n: the loss is the mean over n positions": [p - o for p, o in zip(probs, onehot)],
+        "the sign: d loss / d logit_i = (p_i - one_hot_i) / n": [(o - p) / n for p, o in zip(probs, onehot)],
+        "the target's -1 is missing: subtract 1 / n at target_id": [p / n for p in probs],
+    }}
+
+
+def linear_backward(c) -> dict:
+    x, w, dout, dw0 = c.LINBW_X, c.LINBW_W, c.LINBW_DOUT, c.LINBW_DW
+    assigned = [[dout[i] * x[j] for j in range(len(x))] for i in range(len(dout))]
+    return {
+        "dx": {"dx keeps only the last row's term: sum over every output i": [w[-1][j] * dout[-1] for j in range(len(x))],
+               "dx uses x, not w: dx[j] = sum_i w[i][j] * dout[i]": [sum(x[j] * dout[i] for i in range(len(dout))) for j in range(len(x))]},
+        "dw": {"dw is assigned (=), not added to (+=): a weight used at several positions sums their gradients": assigned,
+               "dw is left as it was: add dout[i] * x[j] into dw[i][j]": dw0,
+               "dw uses w where x belongs: add dout[i] * x[j] into dw[i][j]": [[dw0[i][j] + dout[i] * w[i][j] for j in range(len(x))] for i in range(len(dout))]},
+    }
+
+
+def relu_backward(c) -> dict:
+    h, dh = c.RELU_H_PRE, c.RELU_DH
+    return {"known": {
+        "the gradient passes at h_pre == 0: it passes only where h_pre > 0": [d if a >= 0 else 0.0 for a, d in zip(h, dh)],
+        "multiplied by h_pre: ReLU's local gradient is 1 or 0, not the input": [d * a if a > 0 else 0.0 for a, d in zip(h, dh)],
+        "the gradient passes everywhere: it is 0 where h_pre <= 0": list(dh),
+    }}
+
+
+def numerical_gradient(c, lad, mg) -> dict:
+    """Central differences, on the reference's forward pass."""
+    model = c.tiny_mlp(lad, mg)
+
+    def mean_loss():
+        return lad.backprop.mean_loss(model, list(c.MLP_TOKENS))
+
+    eps, grad = 1e-5, {}
+    for k, mat in model.state_dict.items():
+        grad[k] = []
+        for row in mat:
+            grad_row = []
+            for j in range(len(row)):
+                old = row[j]
+                row[j] = old + eps
+                plus = mean_loss()
+                row[j] = old - eps
+                minus = mean_loss()
+                row[j] = old
+                grad_row.append((plus - minus) / (2 * eps))
+            grad[k].append(grad_row)
+    return {"grad": {"central differences: the docstring asks for forward ones, (L(w + eps) - L(w)) / eps": grad}}
+
+
+def sgd_update(c) -> dict:
+    def updated(sign, lr):
+        return {k: [[w + sign * lr * g for w, g in zip(r, gr)] for r, gr in zip(m, c.SGD_GRAD[k])] for k, m in c.SGD_W.items()}
+
+    return {"known": {"the sign: step against the gradient, w -= lr_t * grad": updated(+1, c.SGD_LR_T),
+                      "lr_t is missing: w -= lr_t * grad": updated(-1, 1.0)}}
+
+
+def sgd_step(c) -> dict:
+    def run(decay, zero, offset):
+        data, grads, out = list(c.STEP_DATA), [0.0] * len(c.STEP_DATA), []
+        for step, gs in enumerate(c.STEP_GRADS):
+            grads = [g + x for g, x in zip(grads, gs)]
+            lr_t = c.STEP_LR * (1 - (step + offset) / c.STEP_NUM) if decay else c.STEP_LR
+            data = [d - lr_t * g for d, g in zip(data, grads)]
+            grads = [0.0] * len(grads) if zero else grads
+            out.append(list(data))
+        return out
+
+    wrong = {"the learning rate does not decay: lr_t = learning_rate * (1 - step / num_steps)": run(False, True, 0),
+             "step counted from 1: step is 0-based, lr_t = learning_rate * (1 - step / num_steps)": run(True, True, 1)}
+    return {f"data{step}": {cause: out[step] for cause, out in wrong.items()} for step in range(len(c.STEP_GRADS))}
+
+
+def _attend(q, keys, values, scale):
+    logits = [sum(a * b for a, b in zip(q, k)) * scale for k in keys]
+    m = max(logits)
+    exps = [math.exp(x - m) for x in logits]
+    total = sum(exps)
+    return [sum(e / total * v[j] for e, v in zip(exps, values)) for j in range(len(q))]
+
+
+def attention_head(c) -> dict:
+    q, keys, values, n = c.HEAD_Q, c.HEAD_KEYS + [c.HEAD_K], c.HEAD_VALUES + [c.HEAD_V], len(c.HEAD_Q)
+    return {"forward": {
+        "scaled by 1 / n_embd: the logits are q . k / sqrt(n_embd)": _attend(q, keys, values, 1 / n),
+        "not scaled: the logits are q . k / sqrt(n_embd)": _attend(q, keys, values, 1.0),
+        "k and v are not in the cache: append them first, so the new position attends to itself": _attend(q, c.HEAD_KEYS, c.HEAD_VALUES, n**-0.5),
+        "only the new position is attended to: the logits run over every cached position": list(c.HEAD_V),
+    }}
+
+
+def compute(c, lad, mg) -> dict:
+    return {
+        "count_pairs": count_pairs(c), "smoothed_probs": smoothed_probs(c), "count_loss": count_loss(c),
+        "draw_name": draw_name(c), "float_softmax": float_softmax(c), "softmax_ce_backward": softmax_ce_backward(c),
+        "linear_backward": linear_backward(c), "relu_backward": relu_backward(c),
+        "numerical_gradient": numerical_gradient(c, lad, mg), "sgd_update": sgd_update(c), "sgd_step": sgd_step(c),
+        "attention_head": attention_head(c),
+    }
