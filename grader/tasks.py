@@ -161,6 +161,11 @@ def requires(*names: str) -> tuple:
 TASK_MODULES = tuple(dict.fromkeys(t.module for t in TASKS))  # the files a submission provides
 
 
+def first_rung(task_id: str) -> int:
+    """The first rung whose public run checks the task (linear: 1, on plain floats)."""
+    return min(n for n in RUNGS if task_id in rung_task_ids(n))
+
+
 def task(task_id: str) -> Task:
     for t in TASKS + LADDER_TASKS:
         if t.id == task_id:

@@ -113,3 +113,62 @@ def test_readme_lists_every_task_and_the_commands(release_dir):
         assert command in readme, command
     pyproject = (release_dir / "pyproject.toml").read_text(encoding="utf-8")
     assert '"pytest>=7.4", "pytest-timeout>=2.2"' in pyproject and 'testpaths = ["exercises"]' in pyproject
+
+
+def region_lines(released: frozenset) -> set:
+    """Non-trivial lines of the solution regions of every task not in `released`, that neither
+    a skeleton (a docstring's formula) nor a released solution (`values.append(v)`) holds."""
+    public = "\n".join(text for src in SOURCES for text in gen.skeleton(src).values())
+    secret, shown = set(), set()
+    for src in SOURCES:
+        for path in gen.package_files(src):
+            source = path.read_text(encoding="utf-8")
+            all_lines = source.splitlines()
+            for r in markers.find_regions(source, path.name):
+                lines = {line.strip() for line in all_lines[r.first : r.last - 1] if len(line.strip()) >= MIN_LEAK_CHARS}
+                (shown if gen.task_of(path.stem, r.qualname, src.name).id in released else secret).update(lines)
+    shown_text = "\n".join(shown)
+    return {line for line in secret if line not in public and line not in shown_text}
+
+
+def run_release_tests(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest", "exercises", "-q", "-p", "no:cacheprovider", "-m", "not e2e", *args],
+                          cwd=root, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+
+
+@pytest.mark.parametrize("rung", range(5))
+def test_a_ladder_release_runs_its_rung_and_holds_no_solution(rung, tmp_path):
+    """A rung's release: `pytest exercises` checks that rung's tasks (all failing on the stubs),
+    the README lists them, and no line of any solution region ships."""
+    out = rel.release(tmp_path / "release", rung=rung)
+    proc = run_release_tests(out)
+    assert proc.returncode == 1 and not re.search(r"\d+ passed", proc.stdout), proc.stdout[-2000:]
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    for t in rel.rung_task_ids(rung):
+        assert f"| `{t}` |" in readme
+        assert f"Task {t}:" in proc.stdout or f"-{t}-" in proc.stdout or f"[{t}-" in proc.stdout, (t, proc.stdout[-2000:])
+    text = "\n".join(release_files(out).values())
+    assert [line for line in region_lines(frozenset()) if line in text] == []
+
+
+@pytest.mark.parametrize("rung", range(1, 5))
+def test_solutions_released_through_the_rung_before(rung, tmp_path):
+    """With the kit's solutions of rungs 0..rung-1 (after their deadline): those rungs pass,
+    this rung still fails, and no line of this rung's or a later rung's solutions ships."""
+    out = rel.release(tmp_path / "release", rung=rung, solutions_through=rung - 1)
+    assert run_release_tests(out).returncode == 1
+    for earlier in range(rung):
+        proc = run_release_tests(out, "--rung", str(earlier))
+        assert proc.returncode == 0, (earlier, proc.stdout[-2000:])
+    released = rel.released_tasks(rung - 1)
+    assert released and all(rel.first_rung(t) < rung for t in released)
+    text = "\n".join(release_files(out).values())
+    assert markers.BEGIN not in text and markers.END not in text
+    later = region_lines(released)
+    assert later and [line for line in later if line in text] == []
+
+
+def test_solutions_through_must_come_before_the_rung(tmp_path):
+    with pytest.raises(rel.ReleaseError, match="a rung before 2"):
+        rel.release(tmp_path / "r", rung=2, solutions_through=2)

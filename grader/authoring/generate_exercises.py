@@ -66,6 +66,24 @@ def skeleton_source(path: Path) -> str:
     return f"# {generated_from(f'solutions/{package}/{path.name}')}\n" + stubbed
 
 
+def released_source(path: Path, released: set) -> str:
+    """One reference file for a release in which the tasks `released` come with the kit's
+    solutions (an instructor's choice, once their deadline has passed) and every other task is
+    its stub; no solution marker is left."""
+    package = path.parent.name
+
+    def body(r):
+        t = task_of(path.stem, r.qualname, package)
+        if t.id not in released:
+            return [stub(t)]
+        lines = path.read_text(encoding="utf-8").splitlines()[r.first : r.last - 1]
+        return [line[len(r.indent):] if line.startswith(r.indent) else line.lstrip() for line in lines]
+
+    filled = replace_regions(path.read_text(encoding="utf-8"), body, path.name)
+    shown = ", ".join(sorted(released)) or "none"
+    return f"# Generated from solutions/{package}/{path.name} by `python -m grader release`, with the kit's solutions of: {shown}.\n" + filled
+
+
 # The ladder's own modules (counting.py, backprop.py, ...) and their skeleton; no chart image:
 # a student's runs draw their own.
 LADDER = (LADDER_SOLUTIONS, LADDER_EXERCISES)
