@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "tests"))  # the check functions, importable as `checks`
 
 from checks import import_package, task_ids  # noqa: E402
-from task_graph import LADDER_CHECK_RUNG, MICROGPT_RUNG  # noqa: E402
+from task_graph import LADDER_CHECK_RUNG, MICROGPT_RUNG, RUNG_TASKS  # noqa: E402
 
 UNIT_TIMEOUT_S = 60  # a unit check takes well under a second; more means an endless loop
 E2E_TIMEOUT_S = 1800  # 1,000 training steps take ~1.5 minutes under CPython on a laptop
@@ -119,10 +119,11 @@ def reason(failures: list) -> str:
     return check[0] if check else failures[0].splitlines()[0] if failures[0] else ""
 
 
-def progress_lines() -> list:
+def progress_lines(rung: int = 5) -> list:
     """Tasks passing, and the next task to fix and why (the first failing one, in course order,
-    that is not blocked by another)."""
-    ran = [t for t in task_ids() if t in PROGRESS]
+    that is not blocked by another), among the tasks of the rung run."""
+    ran = [t for t in RUNG_TASKS[rung] if t in PROGRESS]
+    option = "" if rung == 5 else f"--rung {rung} "
     if not ran:
         return []
     passing = [t for t in ran if all(outcome == "passed" for outcome, _ in PROGRESS[t])]
@@ -132,7 +133,7 @@ def progress_lines() -> list:
         if failures and not all(f.startswith("blocked: ") for f in failures):
             cause = reason([f for f in failures if not f.startswith("blocked: ")])
             lines.append(f"next task to fix: {t} ({len(failures)} of {len(PROGRESS[t])} checks fail): {cause[:200]}")
-            lines.append(f"  run: pytest exercises -m {t}")
+            lines.append(f"  run: pytest exercises {option}-m {t}")
             break
     blocked = [t for t in ran if any(text.startswith("blocked: ") for _, text in PROGRESS[t])]
     if blocked:
@@ -141,7 +142,7 @@ def progress_lines() -> list:
 
 
 def pytest_terminal_summary(terminalreporter):
-    lines = progress_lines()
+    lines = progress_lines(terminalreporter.config.getoption("--rung"))
     if lines:
         terminalreporter.section("your progress")
         for line in lines:

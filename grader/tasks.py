@@ -102,7 +102,8 @@ LADDER_TASKS = (
          "w -= lr_t * grad for every weight", "rung 1's training", rung=1, package="ladder"),
     Task("sgd_step", "SGD on Values", "sgd", ("SGD.step",),
          "p.data -= lr_t * p.grad, then p.grad = 0, for every parameter", "rungs 2-4's training",
-         rung=2, package="ladder"),
+         ("value_add", "value_mul", "value_pow", "value_log", "value_exp", "value_relu", "backward", "linear", "softmax"),
+         rung=2, package="ladder"),  # its trajectory check trains rung 2
     Task("attention_head", "one attention head", "attention_head", ("attention_head",),
          "append k, v; softmax(q . keys[t] / sqrt(n_embd)) over t; the weighted sum of values",
          "rung 3's attention block", _VALUE_OPS + ("softmax",), rung=3, package="ladder"),

@@ -84,9 +84,15 @@ def run_entry(tmp_path: Path, entry: dict) -> subprocess.CompletedProcess:
     return pytest_exercises(f"--microgpt={patched_tree(tmp_path, entry)}", "--rung", str(entry["rung"]), "-m", entry["task"])
 
 
+@pytest.fixture(scope="module")
+def mutant_runs(tmp_path_factory) -> dict:
+    """Each catalogued bug's run, once for all the tests below."""
+    return {m["name"]: run_entry(tmp_path_factory.mktemp("ladder-mutants"), m) for m in MUTANTS}
+
+
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m["name"] for m in MUTANTS])
-def test_ladder_bug_is_caught_with_what_it_must_say(mutant, tmp_path):
-    proc = run_entry(tmp_path, mutant)
+def test_ladder_bug_is_caught_with_what_it_must_say(mutant, mutant_runs):
+    proc = mutant_runs[mutant["name"]]
     assert proc.returncode == 1, proc.stdout[-3000:]
     assert mutant["hint"] in proc.stdout, proc.stdout[-3000:]
 
@@ -97,15 +103,13 @@ def test_correct_ladder_variant_passes(variant, tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:]
 
 
-def test_every_ladder_check_fails_on_some_catalogued_bug(tmp_path):
+def test_every_ladder_check_fails_on_some_catalogued_bug(mutant_runs):
     """Is each check of exercises/tests/ladder_checks.py seen failing on at least one bug?"""
     sys.path.insert(0, str(ROOT / "exercises" / "tests"))
     try:
         import ladder_checks
     finally:
         sys.path.remove(str(ROOT / "exercises" / "tests"))
-    seen = set()
-    for m in MUTANTS:
-        seen |= failed_tests(run_entry(tmp_path, m).stdout)
+    seen = set().union(*(failed_tests(proc.stdout) for proc in mutant_runs.values()))
     never = [f"rung{c.rung}-{c.task}-{c.name}" for c in ladder_checks.CHECKS if f"test_ladder_task[rung{c.rung}-{c.task}-{c.name}]" not in seen]
     assert not never, f"no catalogued bug fails {never}"

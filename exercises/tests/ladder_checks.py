@@ -116,31 +116,87 @@ def _close(got, want, rtol=RTOL, atol=ATOL) -> bool:
     return True
 
 
+def _sorted(x):
+    return {k: _sorted(x[k]) for k in sorted(x)} if isinstance(x, dict) else x
+
+
 def _short(x, n=200):
-    text = repr(x)
+    text = repr(_sorted(x))
     return text if len(text) <= n else text[: n - 3] + "..."
 
 
-def compare(what: str, got, want: dict, fixtures_key: str, fixtures: dict) -> list:
+def _first_difference(got, want, path=""):
+    """(path, got, want) of the first entry that differs, in the expected answer's order."""
+    if isinstance(want, dict):
+        for k in sorted(want):
+            found = _first_difference(got.get(k) if isinstance(got, dict) else None, want[k], f"{path}[{k!r}]")
+            if found:
+                return found
+        return None
+    if isinstance(want, list):
+        if not isinstance(got, list) or len(got) != len(want):
+            return (path or "the whole", got, want)
+        for i, (g, w) in enumerate(zip(got, want)):
+            found = _first_difference(g, w, f"{path}[{i}]")
+            if found:
+                return found
+        return None
+    return None if _close(got, want) else (path, got, want)
+
+
+def _kind(want) -> str:
+    return "a dict" if isinstance(want, dict) else "a list" if isinstance(want, list) else "a number"
+
+
+def compare(what: str, got, want, fixtures_key: str, fixtures: dict) -> list:
     """[] if got is the expected answer; else one message, naming the known mistake whose output
     got matches (fixtures["variants"][fixtures_key]: {cause: output})."""
     if _close(got, want):
         return []
+    if type(got) is not type(want) and not (isinstance(want, float) and type(got) is int):
+        return [f"{what} returned {type(got).__name__} {_short(got, 80)}, expected {_kind(want)} like {_short(want, 120)}"
+                + ("\nlikely cause: a generator expression: return a list, [... for ...]" if hasattr(got, "__next__") else "")]
     msg = f"{what}: got {_short(got)}, expected {_short(want)}"
+    where = _first_difference(got, want)
+    if where and where[0] and len(_flat(want)) > 4:
+        msg += f"\nfirst difference at {where[0]}: got {_short(where[1], 80)}, expected {_short(where[2], 80)}"
     named = [cause for cause, out in fixtures.get("variants", {}).get(fixtures_key, {}).items() if _close(got, out)]
     if named:
         msg += "\nlikely cause: " + " -- or: ".join(named)
     return [msg]
 
 
-def attempt(fn, *args, what: str):
-    """fn(*args), or a failure message if it raised (a stub's NotImplementedError passes through)."""
+def _copy(x):
+    if isinstance(x, dict):
+        return {k: _copy(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_copy(v) for v in x]
+    return x
+
+
+def attempt(fn, *args, what: str, changes=()):
+    """fn(*args), or a failure message if it raised (a stub's NotImplementedError passes through)
+    or changed a list or dict it was given, other than the arguments `changes` names (indices)."""
+    before = [_copy(a) if isinstance(a, (list, dict)) else None for a in args]
     try:
-        return fn(*args), None
+        result = fn(*args)
     except NotImplementedError:
         raise
     except Exception as e:
         return None, f"{what} raised {type(e).__name__}: {e}"
+    for i, (a, b) in enumerate(zip(args, before)):
+        if b is not None and i not in changes and a != b:
+            return None, (f"{what} changed its argument {i + 1} in place, from {_short(b, 80)} to {_short(a, 80)}: "
+                          "leave what you are given as it was (the caller uses it again)")
+    return result, None
+
+
+def table_unchanged(model, before, what: str) -> list:
+    """A failure if reading the model (probs, token_losses) changed its counts."""
+    if model.state_dict == before:
+        return []
+    return [f"{what} changed the count table, from {_short(before, 80)} to {_short(model.state_dict, 80)}: "
+            "reading probabilities must leave the counts as they are (call it twice, get the same row)"]
 
 
 def floats(xs) -> list:
@@ -187,6 +243,7 @@ def smoothed_probs_rows(lad, mg, fx):
         got, err = attempt(model.probs, i, what=f"probs({i}) on the table {COUNTS}")
         fails += [err] if err else compare(f"probs({i}) on the table {COUNTS}", got, fx["smoothed_probs"]["rows"][i],
                                            f"row{i}", fx["smoothed_probs"])
+        fails += table_unchanged(model, COUNTS, f"probs({i})")
     return fails[:1]
 
 
@@ -196,17 +253,21 @@ def count_loss_losses(lad, mg, fx):
     got, err = attempt(model.token_losses, list(LOSS_TOKENS), what=f"token_losses({LOSS_TOKENS})")
     if err:
         return [err]
-    return compare(f"token_losses({LOSS_TOKENS}) on the table {COUNTS}", got, fx["count_loss"]["losses"], "losses",
-                   fx["count_loss"])
+    return (compare(f"token_losses({LOSS_TOKENS}) on the table {COUNTS}", got, fx["count_loss"]["losses"], "losses",
+                    fx["count_loss"]) + table_unchanged(model, COUNTS, f"token_losses({LOSS_TOKENS})"))[:1]
 
 
 @check("draw_name", "draws", "start at bos; draw rng.choices(range(len(probs)), weights=probs)[0] with the rng given; stop at bos (not kept) or after max_len tokens")
 def draw_name_draws(lad, mg, fx):
     for (seed, max_len), want in zip(DRAW_CASES, fx["draw_name"]["draws"]):
-        got, err = attempt(lad.sampling.sample, lambda t: list(DRAW_PROBS[t]), BOS, random.Random(seed), max_len,
+        rng = random.Random(seed)
+        got, err = attempt(lad.sampling.sample, lambda t: list(DRAW_PROBS[t]), BOS, rng, max_len,
                            what=f"sample(next_probs, bos={BOS}, random.Random({seed}), max_len={max_len})")
         if err:
             return [err]
+        if rng.getstate() == random.Random(seed).getstate():
+            return [f"sample(next_probs, bos={BOS}, random.Random({seed}), max_len={max_len}) never drew from the rng it "
+                    "was given\nlikely cause: random.choices(...) draws from the random module: call rng.choices(...)"]
         if got != want:
             key = f"{seed}:{max_len}"
             named = [c for c, out in fx["draw_name"]["variants"].get(key, {}).items() if out == got]
@@ -261,7 +322,8 @@ def sce_known(lad, mg, fx):
 def linear_backward_known(lad, mg, fx):
     dw = [list(r) for r in LINBW_DW]
     what = f"linear_backward(x={LINBW_X}, w={LINBW_W}, dout={LINBW_DOUT}, dw={LINBW_DW})"
-    dx, err = attempt(lad.backprop.linear_backward, list(LINBW_X), [list(r) for r in LINBW_W], list(LINBW_DOUT), dw, what=what)
+    dx, err = attempt(lad.backprop.linear_backward, list(LINBW_X), [list(r) for r in LINBW_W], list(LINBW_DOUT), dw, what=what,
+                      changes=(3,))
     if err:
         return [err]
     return (compare(what + " returned dx", dx, fx["linear_backward"]["dx"], "dx", fx["linear_backward"])
@@ -308,6 +370,10 @@ def numerical_gradient_known(lad, mg, fx):
 @check("numerical_gradient", "puts_weights_back", "save each weight before nudging it and put the saved value back (not w + eps - eps, which rounds)")
 def numerical_gradient_restores(lad, mg, fx):
     model = tiny_mlp(lad, mg)
+    drifting = [w for w in (k * 1e-6 / 3 for k in range(-40, 40)) if (w + 1e-5) - 1e-5 != w]  # w + eps - eps != w
+    for m in model.state_dict.values():
+        for i, row in enumerate(m):
+            row[:] = [drifting[(i * len(row) + j) % len(drifting)] for j, _ in enumerate(row)]
     before = {k: [list(r) for r in m] for k, m in model.state_dict.items()}
     _, err = attempt(lad.backprop.numerical_gradient, model, list(MLP_TOKENS), what=f"numerical_gradient(model, {MLP_TOKENS})")
     if err:
@@ -339,7 +405,8 @@ def hand_and_numerical_agree(lad, mg, fx):
 @check("sgd_update", "known_answers", "w -= lr_t * grad, in place, for every weight of every matrix")
 def sgd_update_known(lad, mg, fx):
     weights = {k: [list(r) for r in m] for k, m in SGD_W.items()}
-    _, err = attempt(lad.sgd.sgd_update, weights, SGD_GRAD, SGD_LR_T, what=f"sgd_update({SGD_W}, {SGD_GRAD}, {SGD_LR_T})")
+    _, err = attempt(lad.sgd.sgd_update, weights, _copy(SGD_GRAD), SGD_LR_T, what=f"sgd_update({SGD_W}, {SGD_GRAD}, {SGD_LR_T})",
+                     changes=(0,))
     if err:
         return [err]
     return compare(f"the weights after sgd_update({SGD_W}, grad={SGD_GRAD}, lr_t={SGD_LR_T})", weights,
@@ -370,6 +437,8 @@ def sgd_step_known(lad, mg, fx):
 
 @check("sgd_step", "autograd_follows_rung_1", "this rung's numbers are rung 1's: if the unit checks pass, compare Value's gradients with the hand-written ones")
 def autograd_follows_rung_1(lad, mg, fx):
+    if sgd_step_known(lad, mg, fx):
+        return ["this check trains with your SGD.step: its known answers (the check above) fail, fix them first"]
     tc = lad.rungs.rung(2).train_config(num_steps=TRAJECTORY_STEPS, seed=TRAJECTORY_SEED, num_samples=0, num_val=0)
     result, err = attempt(lambda: lad.train.run(2, tc=tc)[0], what=f"{TRAJECTORY_STEPS} steps of rung 2 (seed {TRAJECTORY_SEED})")
     if err:
@@ -379,7 +448,8 @@ def autograd_follows_rung_1(lad, mg, fx):
         return []
     step = next((i for i, (g, w) in enumerate(zip(result.losses, want)) if not math.isclose(g, w, rel_tol=TRAJECTORY_RTOL)), len(want))
     return [f"rung 2's loss at step {step + 1} of {TRAJECTORY_STEPS} (seed {TRAJECTORY_SEED}) is {result.losses[step:step + 1]}, "
-            f"rung 1's (gradients by hand) {want[step:step + 1]}: autograd must find the same gradients"]
+            f"rung 1's (gradients by hand) {want[step:step + 1]}: with SGD.step right, your Value's gradients differ "
+            "from the hand-written ones (the Value tasks' own checks show where)"]
 
 
 # ----- rung 3: one attention head ---------------------------------------------------------------
@@ -392,7 +462,7 @@ def attention_head_known(lad, mg, fx):
     values = [[V(a) for a in r] for r in HEAD_VALUES]
     cached = [x for r in keys + values for x in r]
     what = f"attention_head(q={HEAD_Q}, k={HEAD_K}, v={HEAD_V}, keys={HEAD_KEYS}, values={HEAD_VALUES})"
-    out, err = attempt(lad.attention_head.attention_head, q, k, v, keys, values, what=what)
+    out, err = attempt(lad.attention_head.attention_head, q, k, v, keys, values, what=what, changes=(3, 4))  # the cache grows
     if err:
         return [err]
     fails = compare(what, floats(out), fx["attention_head"]["forward"], "forward", fx["attention_head"])

@@ -30,7 +30,7 @@ LADDER_DEPENDS_ON = (
     ('hand_gradient', ('float_softmax', 'softmax_ce_backward', 'linear_backward', 'relu_backward', 'linear')),
     ('numerical_gradient', ('float_softmax', 'linear')),
     ('sgd_update', ()),
-    ('sgd_step', ()),
+    ('sgd_step', ('value_add', 'value_mul', 'value_pow', 'value_log', 'value_exp', 'value_relu', 'backward', 'linear', 'softmax')),
     ('attention_head', ('value_add', 'value_mul', 'value_pow', 'value_exp', 'backward', 'softmax')),
 )
 RUNG_TASKS = {

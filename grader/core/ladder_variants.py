@@ -33,11 +33,19 @@ def count_pairs(c) -> dict:
         "the pairs with BOS are missed: the first letter follows BOS, and BOS ends the name": lambda t: [(t[i], t[i + 1]) for i in range(1, len(t) - 2)],
         "each token is counted after itself: the pair is (tokens[i], tokens[i + 1])": lambda t: [(t[i], t[i]) for i in range(len(t) - 1)],
     }
+    def pairs(t):
+        return [(t[i], t[i + 1]) for i in range(len(t) - 1)]
+
+    ones = [[min(x, 1) for x in row] for row in _counts(c.NAMES, vocab, pairs)]
     return {
-        "counts": {cause: _counts(c.NAMES, vocab, pairs) for cause, pairs in wrong.items()},
-        "adds_up": {"the table is reset by update(): it must keep the counts of the names before":
-                    _counts([c.NAMES[1]], vocab, lambda t: [(t[i], t[i + 1]) for i in range(len(t) - 1)])},
+        "counts": {**{cause: _counts(c.NAMES, vocab, wrong_pairs) for cause, wrong_pairs in wrong.items()},
+                   "a pair seen twice counts 1: add one (+= 1), do not set it (= 1)": ones,
+                   RESET: _counts(c.NAMES[-1:], vocab, pairs)},
+        "adds_up": {RESET: _counts([c.NAMES[1]], vocab, pairs)},
     }
+
+
+RESET = "the table is reset by update(): it must keep the counts of the names before"
 
 
 def smoothed_probs(c) -> dict:
@@ -49,6 +57,8 @@ def smoothed_probs(c) -> dict:
             "the denominator is sum(row) alone: with a 1 added to each count it is sum(row) + vocab_size": [(x + 1) / total for x in row] if total else None,
             "no smoothing: count / sum(row) gives 0 to every pair never seen, and an infinite loss": [x / total for x in row] if total else None,
             "the row sums to vocab_size, not 1: divide by sum(row) + vocab_size": [(x + 1) for x in row],
+            "a column, not a row: p(next = j | i) reads row i, count[i][j]": [
+                (c.COUNTS[j][i] + 1) / (sum(r[i] for r in c.COUNTS) + vocab) for j in range(vocab)],
         }
         out[f"row{i}"] = {cause: probs for cause, probs in wrong.items() if probs is not None}
     return out
@@ -109,11 +119,23 @@ def float_softmax(c) -> dict:
         wrong = {
             "exp() is missing: probs_i = exp(x_i - max) / sum_j exp(x_j - max)": no_exp(xs),
             "the max is subtracted after exp(): exp(x_i) - max": [math.exp(x) - m for x in xs],
+            NOT_NORMALISED: [math.exp(x - m) for x in xs],
         }
         out[f"case{i}"] = {cause: p for cause, p in wrong.items() if p is not None}
     for i, xs in enumerate(c.SOFTMAX_LARGE):
-        out[f"large{i}"] = {"exp() is missing: probs_i = exp(x_i - max) / sum_j exp(x_j - max)": no_exp(xs)}
+        m = max(xs)
+        out[f"large{i}"] = {"exp() is missing: probs_i = exp(x_i - max) / sum_j exp(x_j - max)": no_exp(xs),
+                            NOT_NORMALISED: [math.exp(x - m) for x in xs]}
     return out
+
+
+NOT_NORMALISED = "not divided by the sum: the probabilities must add up to 1"
+
+
+def linear_floats(c) -> dict:
+    x, w = c.LINEAR_X, c.LINEAR_W
+    return {"known": {"w's columns, not its rows: out[o] = sum_i w[o][i] * x[i], one output per row":
+                      [sum(w[o][i] * x[o] for o in range(len(w))) for i in range(len(w[0]))]}}
 
 
 def softmax_ce_backward(c) -> dict:
@@ -123,6 +145,7 @@ def softmax_ce_backward(c) -> dict:
         "not divided by n: the loss is the mean over n positions": [p - o for p, o in zip(probs, onehot)],
         "the sign: d loss / d logit_i = (p_i - one_hot_i) / n": [(o - p) / n for p, o in zip(probs, onehot)],
         "the target's -1 is missing: subtract 1 / n at target_id": [p / n for p in probs],
+        "1 / n is added at the target: it is subtracted, (p - 1) / n": [(p + o) / n for p, o in zip(probs, onehot)],
     }}
 
 
@@ -144,6 +167,35 @@ def relu_backward(c) -> dict:
         "the gradient passes at h_pre == 0: it passes only where h_pre > 0": [d if a >= 0 else 0.0 for a, d in zip(h, dh)],
         "multiplied by h_pre: ReLU's local gradient is 1 or 0, not the input": [d * a if a > 0 else 0.0 for a, d in zip(h, dh)],
         "the gradient passes everywhere: it is 0 where h_pre <= 0": list(dh),
+        "dh is missing: the mask (1 or 0) multiplies dh, the gradient from above": [1.0 if a > 0 else 0.0 for a in h],
+    }}
+
+
+def hand_gradient(c, lad, mg) -> dict:
+    """The MLP's gradient by hand with one mistake, from the reference's pieces."""
+    bp = lad.backprop
+
+    def gradient(assign_wte=False, n_one=False, skip_relu=False):
+        sd = c.tiny_mlp(lad, mg).state_dict
+        grad = {k: [[0.0] * len(row) for row in mat] for k, mat in sd.items()}
+        tokens = c.MLP_TOKENS
+        n = len(tokens) - 1
+        for pos_id in range(n):
+            token_id, target_id = tokens[pos_id], tokens[pos_id + 1]
+            x = list(sd["wte"][token_id])
+            h_pre = mg.nn.linear(x, sd["mlp_fc1"])
+            h = [max(0, v) for v in h_pre]
+            probs = lad.float_nn.softmax(mg.nn.linear(h, sd["mlp_fc2"]))
+            dh = bp.linear_backward(h, sd["mlp_fc2"], bp.softmax_cross_entropy_backward(probs, target_id, 1 if n_one else n), grad["mlp_fc2"])
+            dx = bp.linear_backward(x, sd["mlp_fc1"], dh if skip_relu else bp.relu_backward(h_pre, dh), grad["mlp_fc1"])
+            for j in range(len(x)):
+                grad["wte"][token_id][j] = dx[j] + (0.0 if assign_wte else grad["wte"][token_id][j])
+        return grad
+
+    return {"grad": {
+        "the wte row's gradient is assigned (=), not added to (+=): a token seen twice gets both": gradient(assign_wte=True),
+        "n is 1: the loss is the mean over the name's n positions, softmax_ce_backward(probs, target, n)": gradient(n_one=True),
+        "ReLU's backward is skipped: dh goes through relu_backward (with h_pre) before mlp_fc1's linear_backward": gradient(skip_relu=True),
     }}
 
 
@@ -168,7 +220,10 @@ def numerical_gradient(c, lad, mg) -> dict:
                 row[j] = old
                 grad_row.append((plus - minus) / (2 * eps))
             grad[k].append(grad_row)
-    return {"grad": {"central differences: the docstring asks for forward ones, (L(w + eps) - L(w)) / eps": grad}}
+    forward = lad.backprop.numerical_gradient(c.tiny_mlp(lad, mg), list(c.MLP_TOKENS))[1]
+    flipped = {k: [[-g for g in row] for row in mat] for k, mat in forward.items()}
+    return {"grad": {"central differences: the docstring asks for forward ones, (L(w + eps) - L(w)) / eps": grad,
+                     "the sign: (L(w + eps) - L(w)) / eps, the nudged loss first": flipped}}
 
 
 def sgd_update(c) -> dict:
@@ -176,22 +231,25 @@ def sgd_update(c) -> dict:
         return {k: [[w + sign * lr * g for w, g in zip(r, gr)] for r, gr in zip(m, c.SGD_GRAD[k])] for k, m in c.SGD_W.items()}
 
     return {"known": {"the sign: step against the gradient, w -= lr_t * grad": updated(+1, c.SGD_LR_T),
-                      "lr_t is missing: w -= lr_t * grad": updated(-1, 1.0)}}
+                      "lr_t is missing: w -= lr_t * grad": updated(-1, 1.0),
+                      "the weights are unchanged: update them in place (the caller keeps its dict; nothing is returned)": c.SGD_W}}
 
 
 def sgd_step(c) -> dict:
-    def run(decay, zero, offset):
+    def run(decay, zero, offset, zero_first=False):
         data, grads, out = list(c.STEP_DATA), [0.0] * len(c.STEP_DATA), []
         for step, gs in enumerate(c.STEP_GRADS):
             grads = [g + x for g, x in zip(grads, gs)]
             lr_t = c.STEP_LR * (1 - (step + offset) / c.STEP_NUM) if decay else c.STEP_LR
-            data = [d - lr_t * g for d, g in zip(data, grads)]
+            data = [d - lr_t * (0.0 if zero_first else g) for d, g in zip(data, grads)]
             grads = [0.0] * len(grads) if zero else grads
             out.append(list(data))
         return out
 
     wrong = {"the learning rate does not decay: lr_t = learning_rate * (1 - step / num_steps)": run(False, True, 0),
-             "step counted from 1: step is 0-based, lr_t = learning_rate * (1 - step / num_steps)": run(True, True, 1)}
+             "step counted from 1: step is 0-based, lr_t = learning_rate * (1 - step / num_steps)": run(True, True, 1),
+             "the grad is zeroed before the update: use it first, then set p.grad = 0": run(True, True, 0, zero_first=True),
+             "the grads are not zeroed: backward() adds into .grad, so set p.grad = 0 after each update": run(True, False, 0)}
     return {f"data{step}": {cause: out[step] for cause, out in wrong.items()} for step in range(len(c.STEP_GRADS))}
 
 
@@ -216,8 +274,9 @@ def attention_head(c) -> dict:
 def compute(c, lad, mg) -> dict:
     return {
         "count_pairs": count_pairs(c), "smoothed_probs": smoothed_probs(c), "count_loss": count_loss(c),
-        "draw_name": draw_name(c), "float_softmax": float_softmax(c), "softmax_ce_backward": softmax_ce_backward(c),
-        "linear_backward": linear_backward(c), "relu_backward": relu_backward(c),
+        "draw_name": draw_name(c), "float_softmax": float_softmax(c), "linear_floats": linear_floats(c),
+        "softmax_ce_backward": softmax_ce_backward(c),
+        "linear_backward": linear_backward(c), "relu_backward": relu_backward(c), "hand_gradient": hand_gradient(c, lad, mg),
         "numerical_gradient": numerical_gradient(c, lad, mg), "sgd_update": sgd_update(c), "sgd_step": sgd_step(c),
         "attention_head": attention_head(c),
     }
