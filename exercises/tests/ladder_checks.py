@@ -343,28 +343,25 @@ def tiny_mlp(lad, mg):
     return lad.mlp.MLP.init(config, random.Random(MLP_SEED))
 
 
-@check("hand_gradient", "known_answers", "per position: forward keeping x, h_pre, h, probs; then softmax_ce_backward, linear_backward (mlp_fc2), relu_backward, linear_backward (mlp_fc1), and add dx into the wte row of the token")
-def hand_gradient_known(lad, mg, fx):
-    model = tiny_mlp(lad, mg)
-    got, err = attempt(lad.backprop.analytic_gradient, model, list(MLP_TOKENS), what=f"analytic_gradient(model, {MLP_TOKENS})")
+def gradient_known(lad, mg, fx, task: str, name: str) -> list:
+    """The loss and gradient that backprop.<name> gives on the tiny MLP, against the reference's."""
+    got, err = attempt(getattr(lad.backprop, name), tiny_mlp(lad, mg), list(MLP_TOKENS), what=f"{name}(model, {MLP_TOKENS})")
     if err:
         return [err]
     loss, grad = got
-    what = f"analytic_gradient on an MLP (vocab {MLP_VOCAB}, n_embd {MLP_EMBD}, seed {MLP_SEED}) and the tokens {MLP_TOKENS}"
-    return (compare(what + ": the loss", loss, fx["hand_gradient"]["loss"], "loss", fx["hand_gradient"])
-            + compare(what + ": the gradient", grad, fx["hand_gradient"]["grad"], "grad", fx["hand_gradient"]))[:1]
+    what = f"{name} on an MLP (vocab {MLP_VOCAB}, n_embd {MLP_EMBD}, seed {MLP_SEED}) and the tokens {MLP_TOKENS}"
+    return (compare(what + ": the loss", loss, fx[task]["loss"], "loss", fx[task])
+            + compare(what + ": the gradient", grad, fx[task]["grad"], "grad", fx[task]))[:1]
+
+
+@check("hand_gradient", "known_answers", "per position: forward keeping x, h_pre, h, probs; then softmax_ce_backward, linear_backward (mlp_fc2), relu_backward, linear_backward (mlp_fc1), and add dx into the wte row of the token")
+def hand_gradient_known(lad, mg, fx):
+    return gradient_known(lad, mg, fx, "hand_gradient", "analytic_gradient")
 
 
 @check("numerical_gradient", "known_answers", "forward differences: (L(w + eps) - L(w)) / eps with the mean loss L, every weight nudged in turn")
 def numerical_gradient_known(lad, mg, fx):
-    model = tiny_mlp(lad, mg)
-    got, err = attempt(lad.backprop.numerical_gradient, model, list(MLP_TOKENS), what=f"numerical_gradient(model, {MLP_TOKENS})")
-    if err:
-        return [err]
-    loss, grad = got
-    what = f"numerical_gradient on an MLP (vocab {MLP_VOCAB}, n_embd {MLP_EMBD}, seed {MLP_SEED}) and the tokens {MLP_TOKENS}"
-    return (compare(what + ": the loss", loss, fx["numerical_gradient"]["loss"], "loss", fx["numerical_gradient"])
-            + compare(what + ": the gradient", grad, fx["numerical_gradient"]["grad"], "grad", fx["numerical_gradient"]))[:1]
+    return gradient_known(lad, mg, fx, "numerical_gradient", "numerical_gradient")
 
 
 @check("numerical_gradient", "puts_weights_back", "save each weight before nudging it and put the saved value back (not w + eps - eps, which rounds)")

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from checks import check_task
 from ladder_checks import CHECKS, checks_of, import_ladder, run_check
+from check_report import report
 from task_graph import LADDER_CHECK_RUNG, LADDER_DEPENDS_ON
 
 FIXTURES = json.loads((Path(__file__).parent / "ladder_fixtures.json").read_text(encoding="utf-8"))
@@ -55,22 +56,7 @@ def blocked_by(task: str, ladder, microgpt) -> str:
 ])
 def test_ladder_task(check, ladder, microgpt, request):
     request.node.user_properties.append(("task", check.task))
-    stub = None
-    try:
-        failures = run_check(check, ladder, microgpt, FIXTURES)
-    except NotImplementedError as e:
-        stub = str(e)
-    if stub is not None and stub.startswith(f"Task {check.task}:"):
-        pytest.fail(stub, pytrace=False)
-    if stub is not None or failures:
-        blocked = blocked_by(check.task, ladder, microgpt)
-        if blocked:
-            pytest.fail(blocked, pytrace=False)
-    if stub is not None:
-        pytest.fail(f"task {check.task} calls code that is not written yet. {stub}", pytrace=False)
-    if failures:
-        pytest.fail("\n\n".join(failures), pytrace=False)
-
+    report(check.task, lambda: run_check(check, ladder, microgpt, FIXTURES), lambda: blocked_by(check.task, ladder, microgpt))
 
 STEPS = 1000
 # What the unit checks cannot see, per rung, when training misses the pass mark.
