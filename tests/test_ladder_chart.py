@@ -201,3 +201,12 @@ def test_a_real_run_of_rungs_0_and_1(tmp_path):
     assert rows[1]["first < table"] in ("never", *map(str, range(1, 31)))
     if out:
         assert (tmp_path / "chart.png").read_bytes()[:8] == PNG_MAGIC
+
+
+def test_the_driver_records_the_rung_in_its_json(tmp_path, capsys):
+    """A run written by `ladder.train --json` names its rung, whatever the file is called."""
+    from ladder import train
+
+    path = tmp_path / "run.json"
+    assert train.main(["--rung", "0", "--steps", "20", "--samples", "0", "--json", str(path)]) == 0
+    assert chart.load_run(path=path).rung == 0

@@ -10,7 +10,7 @@ The table is always printed (standard library only). The chart needs matplotlib,
 that no chart was written, and exits 0: the table is the result, the picture is its drawing.
 
 Which rung a file holds: its "rung" key if it has one, else the number after "rung" in the
-file's name (rung3.json, rung-3-seed7.json). ladder.train's --json does not record the rung.
+file's name (rung3.json, rung-3-seed7.json); ladder.train's --json records it.
 
 The smoothed loss at step s is the mean of the per-step losses of steps max(1, s-K+1) .. s
 (K = --smooth, default 100; fewer than K steps at the start). Each step's loss is that of a

@@ -63,7 +63,7 @@ def main(argv: Optional[list] = None) -> int:
     p.add_argument("--steps", type=int, default=TrainConfig().num_steps, help="training steps, one name each")
     p.add_argument("--seed", type=int, default=TrainConfig().seed, help="seeds shuffle, init and sampling")
     p.add_argument("--samples", type=int, default=TrainConfig().num_samples, help="names to sample after training")
-    p.add_argument("--json", type=Path, help="write losses, val_loss, samples, num_params and seconds here")
+    p.add_argument("--json", type=Path, help="write losses, val_loss, samples, num_params, seconds and the rung here")
     args = p.parse_args(argv)
     try:
         r = get_rung(args.rung)
@@ -73,7 +73,7 @@ def main(argv: Optional[list] = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(f"rung {r.number} ({r.revision}): {r.idea}")
-    report(result, args.json)
+    report(result, args.json, rung=r.number)
     return 0
 
 

@@ -111,8 +111,9 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def report(result: TrainResult, json_path: Optional[Path] = None) -> None:
-    """Print a run's figures and samples; write them as JSON to json_path if given."""
+def report(result: TrainResult, json_path: Optional[Path] = None, **extra) -> None:
+    """Print a run's figures and samples; write them as JSON to json_path if given, with the
+    `extra` keys (the ladder's driver adds its rung)."""
     print(f"num params: {result.num_params}")
     print(f"train loss (mean of last {min(100, len(result.losses))} steps): {result.train_loss_last100:.4f}")
     if result.val_loss is not None:
@@ -121,7 +122,7 @@ def report(result: TrainResult, json_path: Optional[Path] = None) -> None:
     for i, name in enumerate(result.samples):
         print(f"sample {i + 1:2d}: {name}")
     if json_path:
-        json_path.write_text(json.dumps(asdict(result), indent=1), encoding="utf-8")
+        json_path.write_text(json.dumps({**asdict(result), **extra}, indent=1), encoding="utf-8")
 
 
 def main(argv: Optional[list[str]] = None) -> int:
