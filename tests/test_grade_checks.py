@@ -4,8 +4,11 @@ Each case edits one line of the reference, grades that one task in a sandboxed c
 expects the named checks (and only those) to fail."""
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 
+from grader import markers
 from grader.core import engine
 from grader.core.reference import REFERENCE_DIR
 from grader.core.staging import OK, Staged
@@ -249,3 +252,71 @@ def test_grader_names_a_sampling_mistake_in_how_the_model_is_used(ctx, cause):
     result = engine.grade_task(ctx, staged_with("sampling", old, new), task("sampling"), 0)
     exact = next(d for d in result.details if d.name == "exact")
     assert not exact.passed and f"likely cause: {cause}" in exact.message, exact.message
+
+
+# topological_order's quadratic search run in a relay of processes, each gone after a few ms of
+# CPU, reaped by the child itself as a subreaper that ignores SIGCHLD: CPU no count could see.
+# Falls back to running in the child when it may not start processes.
+RELAY = '''
+    import ctypes
+    import os
+    import signal
+    import time
+
+    def search(tick):
+        topo, visited, stack = [], [root], [(root, iter(root._children))]
+        while stack:
+            node, children = stack[-1]
+            tick()
+            for child in children:
+                if child not in visited:
+                    visited.append(child)
+                    stack.append((child, iter(child._children)))
+                    break
+            else:
+                stack.pop()
+                topo.append(node)
+        return topo
+
+    def relay():
+        if time.process_time() > 0.006 and os.fork():
+            os._exit(0)
+
+    try:
+        r, w = os.pipe()
+        ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+        pid = os.fork()
+    except OSError:
+        return search(lambda: None)
+    if pid == 0:
+        order = search(relay)
+        os.write(w, b" ".join(str(id(n)).encode() for n in order))
+        os._exit(0)
+    os.close(w)
+    data = b""
+    while True:
+        chunk = os.read(r, 1 << 20)
+        if not chunk:
+            break
+        data += chunk
+    nodes, stack = {}, [root]
+    while stack:
+        n = stack.pop()
+        if id(n) not in nodes:
+            nodes[id(n)] = n
+            stack.extend(n._children)
+    return [nodes[int(i)] for i in data.split()]
+'''
+
+
+def test_speed_cannot_be_hidden_in_other_processes(ctx):
+    """The relay (an outside attack: a quadratic backward that passed the speed check) gives the
+    reference's gradients, and loses the speed point: the child may not start a process."""
+    source = (REFERENCE_DIR / "value.py").read_text()
+    relayed = markers.replace_regions(source, lambda r: textwrap.dedent(RELAY).strip("\n").splitlines(), only=["topological_order"])
+    staged = staged_with("value", source, relayed)
+    result = engine.grade_task(ctx, staged, task("backward"), 0)
+    failed = {d.name: d.message for d in result.details if not d.passed}
+    assert set(failed) == {"speed"}, result.message
+    assert "CPU s" in failed["speed"]

@@ -131,7 +131,11 @@ for _ in range(1024):
 """), ["rmsnorm"], "File too large|wrote more than"),
     "background_writer": ("value", lambda s: inject(s, "def __add__", """
 import os, time
-if os.fork() == 0:
+try:
+    pid = os.fork()  # refused: a child may not start processes (sandbox.Limits.nproc)
+except OSError:
+    pid = 1
+if pid == 0:
     os.setsid()
     time.sleep(1.5)
     for fd in range(3, 256):
@@ -611,3 +615,41 @@ def test_replay_in_process_proves_and_catches():
     ckpts[0][1]["wpe"][1][2] += 1e-3
     flag, message = e2e.check_replay(e2e.replay_report(ckpts, 3, 3, pypy=None))
     assert flag == "training not reproduced" and "after step 1 " in message
+
+
+SEALED_SLEEP_S = 4.0
+# In its own run value_add is wrong, so it runs again sealed, grafted onto the reference's Value:
+# there its file is student/value.py, and it sleeps. An outside attack carried bits of the
+# reference out this way, in the run's seconds of results.json (4 bits a run).
+SLOW_WHEN_SEALED = f"""
+import time as _time
+SEALED = __file__.replace("\\\\", "/").endswith("student/value.py")
+if SEALED:
+    _time.sleep({SEALED_SLEEP_S})
+"""
+
+
+def _sleeper(root: Path, sleeps: bool) -> Path:
+    d = root / "student" / "microgpt"
+    shutil.copytree(SAMPLE, d)
+    src = (d / "value.py").read_text()
+    src = inject(src, "def __add__", "if not SEALED:\n    return Value(self.data, (self,), (1,))")
+    (d / "value.py").write_text(at_top(src, SLOW_WHEN_SEALED if sleeps else SLOW_WHEN_SEALED.replace(f"sleep({SEALED_SLEEP_S})", "sleep(0)")))
+    return root
+
+
+def test_a_sealed_childs_time_is_in_no_record(tmp_path):
+    """The same submission, its sealed child sleeping 4 s or not: the run's seconds (results.json,
+    the summary, Gradescope's execution_time) and the student's do not tell them apart."""
+    runs = []
+    for sleeps in (False, True):
+        subs = _sleeper(tmp_path / f"subs{sleeps}", sleeps)
+        run = grade(submissions=subs, out_dir=tmp_path / f"out{sleeps}", seed=7, workers=1, task_timeout=TASK_TIMEOUT,
+                    run_e2e=False, use_cache=False)
+        (student,) = run.students
+        assert next(r for r in student.results if r.task == "value_add").sealed  # its sealed run counted
+        doc = json.loads((tmp_path / f"out{sleeps}" / "results.json").read_text())
+        runs.append((run.seconds, student.seconds, doc["seconds"]))
+    (quick, quick_student, quick_doc), (slow, slow_student, slow_doc) = runs
+    assert slow - quick < SEALED_SLEEP_S / 2 and slow_doc - quick_doc < SEALED_SLEEP_S / 2, runs
+    assert slow_student - quick_student < SEALED_SLEEP_S / 2, runs

@@ -60,7 +60,6 @@ class Context:
     held_out: e2e.HeldOut
     pass_loss: float
     stage_seconds: dict = field(default_factory=dict)
-    sealed_seconds: float = 0.0  # time spent in sealed children: kept out of every record
     gate: Gate = field(default_factory=Gate)  # which children may run at once, across workers
     _speed_cpu_s: Optional[float] = None
 
@@ -248,7 +247,6 @@ def _run_task(ctx: Context, staged: Staged, task, slot: int, own: set, graft: bo
                      SEALED if is_sealed else SHOWN, limits, slot, budget_s=limits.wall_s)
     cpu = (outcome.cpu_s, checks.speed_bound_s(ctx.speed_cpu_s)) if task.id == "backward" else None
     if is_sealed:
-        ctx.sealed_seconds += outcome.seconds
         deps = "Value operations other than this task's" if graft else ", ".join(f"{m}.py" for m in stand_ins)
         if outcome.result is None:
             return sealed.no_result(task.id, points, outcome, limits, deps)
@@ -389,13 +387,12 @@ def grade_submission(ctx: Context, sub: Submission, staged: Staged, slot: int = 
     """Round two for a submission (`shown`: its round one, run now if not given): the sealed
     runs, then the result."""
     shown = shown or shown_runs(ctx, staged, slot)
-    t0 = time.monotonic()
-    sealed_before = ctx.sealed_seconds
     results = [_guarded(t.id, ctx.rubric[t.id], lambda: sealed_run(ctx, staged, t, slot, first, shown.own))
                for t, first in zip(TASKS, shown.own)]
     results.append(_bounded(with_likely_cause(shown.e2e, results)))
-    sealed_s = ctx.sealed_seconds - sealed_before  # not recorded: a sealed child's time is no channel
-    tasks_s = shown.seconds["tasks"] + max(0.0, time.monotonic() - t0 - sealed_s)
+    # Round one's time only: a sealed child decides how long it runs (and waits at the gate
+    # for others), so any time of round two could carry what it read.
+    tasks_s = shown.seconds["tasks"]
     status = "graded" if not sub.error else f"unreadable: {sub.error}"
     ctx.stage_seconds["tasks"] = ctx.stage_seconds.get("tasks", 0) + tasks_s
     ctx.stage_seconds["e2e"] = ctx.stage_seconds.get("e2e", 0) + shown.seconds["e2e"]
@@ -555,7 +552,7 @@ def _completed(pool: Optional[ProcessPoolExecutor], work: Callable, jobs: list[J
 
 
 def run_jobs(ctx: Context, jobs: list[Job], n_workers: int, done: Callable[[Job, StudentResult, dict, int], None],
-             trained: Callable[[Job, Shown], None] = lambda job, shown: None, known: Optional[dict] = None) -> None:
+             trained: Callable[[Job, Shown], None] = lambda job, shown: None, known: Optional[dict] = None) -> float:
     """Grade every job in two rounds, in this process or in n_workers forked ones. Round one
     runs every submission's children whose output is shown (own runs, training), round two
     every sealed child. A sealed child holds reference code and can leave traces in state the
@@ -566,7 +563,8 @@ def run_jobs(ctx: Context, jobs: list[Job], n_workers: int, done: Callable[[Job,
     known: {student: Shown} of round ones already run (a killed run's, from the cache). Calls
     trained(job, shown) as a submission's round one ends, and done(job, result, stage seconds,
     still running) as its round two ends. A grader failure on one submission becomes that
-    submission's error, never the batch's."""
+    submission's error, never the batch's. Returns round two's wall seconds, which no record
+    may hold (a sealed child decides how long it runs)."""
     global _CTX
     _CTX = ctx
     if jobs:
@@ -588,13 +586,14 @@ def run_jobs(ctx: Context, jobs: list[Job], n_workers: int, done: Callable[[Job,
                 continue
             shown[job.sub.student], stages[job.sub.student] = out
             trained(job, out[0])
-        left = len(shown)
+        left, t_sealed = len(shown), time.monotonic()
         for job, out in _completed(pool, _round_two, [j for j in jobs if j.sub.student in shown],
                                    lambda job: (job.sub, job.staged, shown[job.sub.student])):
             left -= 1
             result, more = (_crashed(job.sub, out, ctx.rubric), {}) if isinstance(out, Exception) else out
             first = stages[job.sub.student]
             done(job, result, {k: first.get(k, 0) + more.get(k, 0) for k in {**first, **more}}, min(n_workers, left))
+        return time.monotonic() - t_sealed
     finally:
         if pool is not None:
             pool.shutdown()
@@ -685,14 +684,14 @@ def grade(
 
     known = {job.sub.student: shown for job in pending if (shown := cache.load_round_one(job))}
     progress.state["trained"] += len(known)
-    run_jobs(ctx, pending, n_workers, done, trained, known)
+    sealed_round_s = run_jobs(ctx, pending, n_workers, done, trained, known)
 
     run = GradeRun(
         seed=seed, rubric=ctx.rubric, students=[results[s.student] for s in subs],
         grader_version=f"{GRADER_VERSION}+{ghash[:12]}", isolation=ctx.isolation.to_dict(),
         interpreters=_interpreters(ctx.isolation), settings=dict(ctx.settings.__dict__, e2e_threshold=ctx.pass_loss, workers=n_workers),
         out_dir=str(out_dir), stage_seconds={k: round(v, 3) for k, v in stage_seconds.items()},
-        seconds=round(time.monotonic() - t_start, 3),
+        seconds=round(time.monotonic() - t_start - sealed_round_s, 3),  # round two is not timed
     )
     outputs.write_all(run, out_dir)
     return run

@@ -47,6 +47,7 @@ MIN_PYTHON = (3, 8)  # Ubuntu 22.04's pypy3 (Gradescope's base image) is a 3.8; 
 PRLIMIT = shutil.which("prlimit", path="/usr/bin:/bin")  # child.py and probes.py run under PyPy 3.9 too
 REACH_PROBE = Path(__file__).resolve().parent.parent / "child" / "reach.py"
 SHM_MB = 8  # the child's private /dev/shm under bwrap (multiprocessing's semaphores live there)
+BWRAP_PROCESSES = 2  # bwrap and the sandbox's init, beside the child
 SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")  # world-writable: swept of a sandbox uid's leftovers
 POLL_S = 0.2  # without bwrap: how often the size of a child's temporary files is measured
 # How often the CPU time of a child's living processes is read: what a process uses after its
@@ -62,7 +63,10 @@ class Limits:
     memory_mb: int = 1024  # address space: PyPy and CPython both start well under this
     file_mb: int = 16  # largest file the child may write; its stdout counts too
     nofile: int = 64
-    nproc: int = 64  # processes of the sandbox uid; a fork bomb stops here
+    # Processes and threads the child may have: itself alone. One that starts others could
+    # hide CPU time from the grader's count (a relay of processes each gone within a reading,
+    # reaped by a subreaper of its own that ignores SIGCHLD) or start a fork bomb.
+    nproc: int = 1
     output_chars: int = 4000  # tail of the child's stdout/stderr kept for feedback
     tmp_mb: int = 64  # all the child's temporary files together (its private /tmp)
 
@@ -577,12 +581,15 @@ def run_child(
         # bwrap itself is sometimes SIGKILLed when it starts under RLIMIT_AS and RLIMIT_NPROC
         # together (seen here in ~15% of runs), so under bwrap the address-space limit is set
         # by prlimit inside the sandbox, just before the interpreter starts.
+        # The process limit too: outside, bwrap needs room for itself and its init.
         inner_as = isolation.bwrap and PRLIMIT is not None
         if inner_as:
-            cmd = [PRLIMIT, f"--as={limits.memory_mb * 2**20}", "--"] + cmd
+            cmd = [PRLIMIT, f"--as={limits.memory_mb * 2**20}", f"--nproc={limits.nproc}", "--"] + cmd
         if isolation.bwrap:
             cmd = bwrap_command(isolation, limits, job) + cmd
-        nproc = limits.nproc if uid is not None else _own_process_count() + limits.nproc
+        nproc = limits.nproc + (BWRAP_PROCESSES if isolation.bwrap else 0)
+        if uid is None:  # the grader's own uid: its processes count too
+            nproc += _own_process_count()
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": tmp, "TMPDIR": tmp, "PYTHONHASHSEED": "0"}
         t0 = time.monotonic()
         if uid is not None:

@@ -389,6 +389,7 @@ def run(root: str | Path = DEFAULT_ROOT) -> dict:
         seed, origin = (config["seed"], "fixed by the autograder's build") if config["seed"] is not None else submission_seed(root)
         seed_note = f"; {origin}" if seed is not None else f"; drawn afresh: {origin}"
         left_out, skipped = copy_submission(root / "submission", work / "submissions" / STUDENT)
+        setup_s = time.monotonic() - t0
         graded = grade(
             submissions=work / "submissions", out_dir=work / "out", seed=seed, workers=1,
             steps=int(config["steps"]), e2e_timeout=float(config["e2e_timeout"]),
@@ -400,10 +401,12 @@ def run(root: str | Path = DEFAULT_ROOT) -> dict:
         if skipped:
             notes.append(f"skipped (version control and system files): {', '.join(skipped)}")
         student.notes = notes + list(student.notes)
-        doc = results_doc(student, graded, time.monotonic() - t0, config, seed_note)
+        # The run's time without its sealed round, which a sealed child could stretch to carry
+        # what it read to the student: Gradescope shows execution_time.
+        doc = results_doc(student, graded, setup_s + graded.seconds, config, seed_note)
     except Exception as e:  # the grader's own failure: 0 with the reason, and the traceback on stdout
         traceback.print_exc(file=sys.stdout)
-        doc = error_doc(f"{type(e).__name__}: {e}", time.monotonic() - t0)
+        doc = error_doc(f"{type(e).__name__}: {e}", 0.0)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     write_results(root / "results", doc)
