@@ -27,19 +27,19 @@ LADDER_DEPENDS_ON = (
     ('softmax_ce_backward', ()),
     ('linear_backward', ()),
     ('relu_backward', ()),
-    ('hand_gradient', ('float_softmax', 'softmax_ce_backward', 'linear_backward', 'relu_backward', 'linear')),
     ('numerical_gradient', ('float_softmax', 'linear')),
+    ('hand_gradient', ('float_softmax', 'softmax_ce_backward', 'linear_backward', 'relu_backward', 'linear', 'numerical_gradient')),
     ('sgd_update', ()),
     ('sgd_step', ('value_add', 'value_mul', 'value_pow', 'value_log', 'value_exp', 'value_relu', 'backward', 'linear', 'softmax')),
     ('attention_head', ('value_add', 'value_mul', 'value_pow', 'value_exp', 'backward', 'softmax')),
 )
 RUNG_TASKS = {
     0: ('count_pairs', 'smoothed_probs', 'count_loss', 'draw_name'),
-    1: ('linear', 'float_softmax', 'softmax_ce_backward', 'linear_backward', 'relu_backward', 'hand_gradient', 'numerical_gradient', 'sgd_update'),
+    1: ('linear', 'float_softmax', 'softmax_ce_backward', 'linear_backward', 'relu_backward', 'numerical_gradient', 'hand_gradient', 'sgd_update'),
     2: ('value_add', 'value_mul', 'value_pow', 'value_log', 'value_exp', 'value_relu', 'backward', 'linear', 'softmax', 'sampling', 'sgd_step'),
     3: ('rmsnorm', 'attention_head'),
     4: ('attention',),
     5: ('value_add', 'value_mul', 'value_pow', 'value_log', 'value_exp', 'value_relu', 'backward', 'linear', 'softmax', 'rmsnorm', 'attention', 'adam', 'sampling'),
 }
 MICROGPT_RUNG = {'value_add': 2, 'value_mul': 2, 'value_pow': 2, 'value_log': 2, 'value_exp': 2, 'value_relu': 2, 'backward': 2, 'linear': 2, 'softmax': 2, 'rmsnorm': 3, 'attention': 4, 'adam': 5, 'sampling': 2}
-LADDER_CHECK_RUNG = {'count_pairs': 0, 'smoothed_probs': 0, 'count_loss': 0, 'draw_name': 0, 'float_softmax': 1, 'softmax_ce_backward': 1, 'linear_backward': 1, 'relu_backward': 1, 'hand_gradient': 1, 'numerical_gradient': 1, 'sgd_update': 1, 'sgd_step': 2, 'attention_head': 3, 'linear': 1}
+LADDER_CHECK_RUNG = {'count_pairs': 0, 'smoothed_probs': 0, 'count_loss': 0, 'draw_name': 0, 'float_softmax': 1, 'softmax_ce_backward': 1, 'linear_backward': 1, 'relu_backward': 1, 'numerical_gradient': 1, 'hand_gradient': 1, 'sgd_update': 1, 'sgd_step': 2, 'attention_head': 3, 'linear': 1}

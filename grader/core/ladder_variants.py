@@ -41,7 +41,8 @@ def count_pairs(c) -> dict:
         "counts": {**{cause: _counts(c.NAMES, vocab, wrong_pairs) for cause, wrong_pairs in wrong.items()},
                    "a pair seen twice counts 1: add one (+= 1), do not set it (= 1)": ones,
                    RESET: _counts(c.NAMES[-1:], vocab, pairs)},
-        "adds_up": {RESET: _counts([c.NAMES[1]], vocab, pairs)},
+        "adds_up": {RESET: _counts([c.NAMES[1]], vocab, pairs),
+                    **{cause: _added(c.COUNTS, [c.NAMES[1]], vocab, wrong_pairs) for cause, wrong_pairs in wrong.items()}},
     }
 
 
@@ -57,11 +58,16 @@ def smoothed_probs(c) -> dict:
             "the denominator is sum(row) alone: with a 1 added to each count it is sum(row) + vocab_size": [(x + 1) / total for x in row] if total else None,
             "no smoothing: count / sum(row) gives 0 to every pair never seen, and an infinite loss": [x / total for x in row] if total else None,
             "the row sums to vocab_size, not 1: divide by sum(row) + vocab_size": [(x + 1) for x in row],
+            PLUS_ONE_MISSING: [x / (total + vocab) for x in row],
+            "integer division (//): (count + 1) / (sum(row) + vocab_size) is a float": [(x + 1) // (total + vocab) for x in row],
             "a column, not a row: p(next = j | i) reads row i, count[i][j]": [
                 (c.COUNTS[j][i] + 1) / (sum(r[i] for r in c.COUNTS) + vocab) for j in range(vocab)],
         }
         out[f"row{i}"] = {cause: probs for cause, probs in wrong.items() if probs is not None}
     return out
+
+
+PLUS_ONE_MISSING = "the +1 is missing from the counts: (count + 1) / (sum(row) + vocab_size)"
 
 
 def _probs(counts, i):
@@ -77,14 +83,15 @@ def count_loss(c) -> dict:
         "log base 2: the loss is in nats, math.log": [-math.log2(_probs(counts, a)[b]) for a, b in pairs],
         "p(current | next): the row is the current token's, the column the next one's": [-math.log(_probs(counts, b)[a]) for a, b in pairs],
         "1 - p instead of -log(p)": [1 - _probs(counts, a)[b] for a, b in pairs],
+        "p(current | current): the column is the next token, tokens[i + 1]": [-math.log(_probs(counts, a)[a]) for a, b in pairs],
     }}
 
 
-def _draw(next_probs, bos, rng, max_len, keep_bos=False, feed_back=True, limit=None):
+def _draw(next_probs, bos, rng, max_len, keep_bos=False, feed_back=True, limit=None, uniform=False):
     token_id, out = bos, []
     for _ in range(max_len if limit is None else limit):
         probs = next_probs(token_id if feed_back else bos)
-        token_id = rng.choices(range(len(probs)), weights=probs)[0]
+        token_id = rng.choices(range(len(probs)))[0] if uniform else rng.choices(range(len(probs)), weights=probs)[0]
         if token_id == bos:
             if keep_bos:
                 out.append(token_id)
@@ -103,6 +110,7 @@ def draw_name(c) -> dict:
             "BOS is kept: stop at BOS without adding it to the name": dict(keep_bos=True),
             "every draw is from BOS's row: feed each drawn token back as the current one": dict(feed_back=False),
             "one token too many: at most max_len tokens": dict(limit=max_len + 1),
+            "drawn without weights: rng.choices(range(len(probs)), weights=probs)": dict(uniform=True),
         }
         out[f"{seed}:{max_len}"] = {cause: _draw(probs, c.BOS, random.Random(seed), max_len, **kw) for cause, kw in wrong.items()}
     return out
@@ -168,6 +176,7 @@ def relu_backward(c) -> dict:
         "multiplied by h_pre: ReLU's local gradient is 1 or 0, not the input": [d * a if a > 0 else 0.0 for a, d in zip(h, dh)],
         "the gradient passes everywhere: it is 0 where h_pre <= 0": list(dh),
         "dh is missing: the mask (1 or 0) multiplies dh, the gradient from above": [1.0 if a > 0 else 0.0 for a in h],
+        "gated on dh: the gate is h_pre > 0, the input of the ReLU": [d if d > 0 else 0.0 for d in dh],
     }}
 
 
@@ -192,7 +201,10 @@ def hand_gradient(c, lad, mg) -> dict:
                 grad["wte"][token_id][j] = dx[j] + (0.0 if assign_wte else grad["wte"][token_id][j])
         return grad
 
-    return {"grad": {
+    n = len(c.MLP_TOKENS) - 1
+    loss = lad.backprop.analytic_gradient(c.tiny_mlp(lad, mg), list(c.MLP_TOKENS))[0]
+    return {"loss": {"the loss is summed over the positions: it is their mean, (1/n) * sum": n * loss},
+            "grad": {
         "the wte row's gradient is assigned (=), not added to (+=): a token seen twice gets both": gradient(assign_wte=True),
         "n is 1: the loss is the mean over the name's n positions, softmax_ce_backward(probs, target, n)": gradient(n_one=True),
         "ReLU's backward is skipped: dh goes through relu_backward (with h_pre) before mlp_fc1's linear_backward": gradient(skip_relu=True),
@@ -200,19 +212,19 @@ def hand_gradient(c, lad, mg) -> dict:
 
 
 def numerical_gradient(c, lad, mg) -> dict:
-    """Central differences, on the reference's forward pass."""
+    """Central differences, on the reference's forward pass, at the check's eps; and the
+    reference's forward differences scaled, or at the default eps instead of the one given."""
     model = c.tiny_mlp(lad, mg)
 
     def mean_loss():
         return lad.backprop.mean_loss(model, list(c.MLP_TOKENS))
 
-    eps, grad = 1e-5, {}
+    eps, grad = c.CHECK_EPS, {}
     for k, mat in model.state_dict.items():
         grad[k] = []
         for row in mat:
             grad_row = []
-            for j in range(len(row)):
-                old = row[j]
+            for j, old in enumerate(row):
                 row[j] = old + eps
                 plus = mean_loss()
                 row[j] = old - eps
@@ -220,10 +232,16 @@ def numerical_gradient(c, lad, mg) -> dict:
                 row[j] = old
                 grad_row.append((plus - minus) / (2 * eps))
             grad[k].append(grad_row)
-    forward = lad.backprop.numerical_gradient(c.tiny_mlp(lad, mg), list(c.MLP_TOKENS))[1]
-    flipped = {k: [[-g for g in row] for row in mat] for k, mat in forward.items()}
+    forward = lad.backprop.numerical_gradient(c.tiny_mlp(lad, mg), list(c.MLP_TOKENS), eps)[1]
+
+    def scaled(factor):
+        return {k: [[factor * g for g in row] for row in mat] for k, mat in forward.items()}
+
     return {"grad": {"central differences: the docstring asks for forward ones, (L(w + eps) - L(w)) / eps": grad,
-                     "the sign: (L(w + eps) - L(w)) / eps, the nudged loss first": flipped}}
+                     "the sign: (L(w + eps) - L(w)) / eps, the nudged loss first": scaled(-1.0),
+                     "divided by 2 eps: forward differences divide by eps": scaled(0.5),
+                     "eps is not the argument's: nudge by the eps given, and divide by it":
+                         lad.backprop.numerical_gradient(c.tiny_mlp(lad, mg), list(c.MLP_TOKENS))[1]}}
 
 
 def sgd_update(c) -> dict:
@@ -253,12 +271,13 @@ def sgd_step(c) -> dict:
     return {f"data{step}": {cause: out[step] for cause, out in wrong.items()} for step in range(len(c.STEP_GRADS))}
 
 
-def _attend(q, keys, values, scale):
+def _attend(q, keys, values, scale, summed=None):
     logits = [sum(a * b for a, b in zip(q, k)) * scale for k in keys]
     m = max(logits)
     exps = [math.exp(x - m) for x in logits]
     total = sum(exps)
-    return [sum(e / total * v[j] for e, v in zip(exps, values)) for j in range(len(q))]
+    summed = values if summed is None else summed
+    return [sum(e / total * v[j] for e, v in zip(exps, summed)) for j in range(len(q))]
 
 
 def attention_head(c) -> dict:
@@ -268,6 +287,10 @@ def attention_head(c) -> dict:
         "not scaled: the logits are q . k / sqrt(n_embd)": _attend(q, keys, values, 1.0),
         "k and v are not in the cache: append them first, so the new position attends to itself": _attend(q, c.HEAD_KEYS, c.HEAD_VALUES, n**-0.5),
         "only the new position is attended to: the logits run over every cached position": list(c.HEAD_V),
+        "the keys are summed, not the values: the output is sum_t weights_t * values[t]": _attend(q, keys, values, n**-0.5, keys),
+        "scaled by 1 / sqrt(number of positions): the scale is 1 / sqrt(n_embd)": _attend(q, keys, values, len(keys) ** -0.5),
+        "every logit uses the new key: logits_t = q . keys[t]": _attend(q, [c.HEAD_K] * len(keys), values, n**-0.5),
+        "the last position is left out of the sum: sum over every cached t": _attend(q, keys, values[:-1] + [[0.0] * n], n**-0.5),
     }}
 
 

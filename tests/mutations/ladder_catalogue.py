@@ -33,7 +33,7 @@ MUTANTS = [
          hint="the denominator is sum(row) + 1"),
     dict(name="probs_not_smoothed", file="ladder/counting.py", rung=0, task="smoothed_probs",
          patches=[("return [(c + 1) / total for c in row]", "return [c / total for c in row]")],
-         hint="hint: (count + 1) / (sum(row) + vocab_size)"),
+         hint="the +1 is missing from the counts"),
     dict(name="loss_sign", file="ladder/counting.py", rung=0, task="count_loss",
          patches=[("losses.append(-math.log(self.probs(token_id)[target_id]))", "losses.append(math.log(self.probs(token_id)[target_id]))")],
          hint="the sign"),
