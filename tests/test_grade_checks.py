@@ -4,6 +4,8 @@ Each case edits one line of the reference, grades that one task in a sandboxed c
 expects the named checks (and only those) to fail."""
 from __future__ import annotations
 
+import os
+import shutil
 import textwrap
 
 import pytest
@@ -320,3 +322,22 @@ def test_speed_cannot_be_hidden_in_other_processes(ctx):
     failed = {d.name: d.message for d in result.details if not d.passed}
     assert set(failed) == {"speed"}, result.message
     assert "CPU s" in failed["speed"]
+
+
+def test_speed_is_measured_under_the_grader_s_interpreter(ctx):
+    """An outside attack: a visited list that, on import, replaced the child with PyPy (where
+    9,000 nodes of quadratic search cost little) passed the speed check measured against the
+    reference under CPython. The child may run no other program: exec is refused."""
+    pypy = shutil.which("pypy3")
+    if pypy is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("pypy3 is missing (CI installs it: see .ci/run)")
+        pytest.skip("pypy3 is not installed (apt-get install pypy3)")
+    old, new, _ = BUGS["visited_kept_in_a_list"][2:]
+    source = (REFERENCE_DIR / "value.py").read_text().replace(old, new, 1)
+    switch = (f"import os as _os, sys as _sys\nif _sys.implementation.name == 'cpython':\n"
+              f"    _os.execv({pypy!r}, [{pypy!r}, '-I', '-B'] + _sys.argv)\n")
+    staged = staged_with("value", "import math\n", "import math\n" + switch)
+    staged.sources["value"] = staged.sources["value"].replace(old, new, 1)
+    result = engine.grade_task(ctx, staged, task("backward"), 0)
+    assert result.score == 0 and "PermissionError" in result.message, result.message  # its value.py cannot load

@@ -143,6 +143,12 @@ def main():
     with open(request_path, encoding="utf-8") as f:
         request = json.load(f)
     sys.path[:0] = [os.path.join(job, "pkg"), job]
+    import no_exec
+
+    try:
+        no_exec.forbid_exec()  # before any student code: no program but this interpreter
+    except OSError:
+        pass  # a kernel that refuses seccomp filters: the README says what is then not bounded
     if request.get("sealed"):
         import probes
 
