@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass
 from typing import Callable
 
+from checks import error_name, safe_repr
 from task_graph import LADDER_CHECK_RUNG
 
 RTOL, ATOL = 1e-9, 1e-12  # the same floats up to the order of a sum
@@ -98,8 +99,16 @@ def checks_of(task: str) -> list:
 
 
 def run_check(c: LadderCheck, lad, mg, fixtures: dict) -> list:
-    """The check's failures, each ending in the likely cause or the check's hint."""
-    return [f if "\nlikely cause: " in f else f"{f}\nhint: {c.hint}" for f in c.run(lad, mg, fixtures)]
+    """The check's failures, each ending in the likely cause or the check's hint. What the
+    check itself cannot read (an object whose == or repr raises) is a failure too, as in
+    checks.run_check, never a traceback."""
+    try:
+        failures = c.run(lad, mg, fixtures)
+    except NotImplementedError:
+        raise
+    except Exception as e:  # noqa: BLE001 - the student's objects may do anything here
+        failures = [f"{c.task}: {c.name}: your code returned or left something this check cannot read ({error_name(e)})"]
+    return [f if "\nlikely cause: " in f else f"{f}\nhint: {c.hint}" for f in failures]
 
 
 # ----- comparing --------------------------------------------------------------------------
@@ -129,8 +138,7 @@ def _sorted(x):
 
 
 def _short(x, n=200):
-    text = repr(_sorted(x))
-    return text if len(text) <= n else text[: n - 3] + "..."
+    return safe_repr(_sorted(x), n)
 
 
 def _first_difference(got, want, path=""):
@@ -193,7 +201,7 @@ def attempt(fn, *args, what: str, changes=()):
     except NotImplementedError:
         raise
     except Exception as e:
-        return None, f"{what} raised {type(e).__name__}: {e}"
+        return None, f"{what} raised {error_name(e)}"
     for i, (a, b) in enumerate(zip(args, before)):
         if b is not None and i not in changes and a != b:
             return None, (f"{what} changed its argument {i + 1} in place, from {_short(b, 80)} to {_short(a, 80)}: "

@@ -56,6 +56,16 @@ MUTANTS = [
     dict(name="float_softmax_no_max", file="ladder/float_nn.py", rung=1, task="float_softmax",
          patches=[("exps = [math.exp(v - max_val) for v in logits]", "exps = [math.exp(v) for v in logits]")],
          hint="subtract max(x) before exp()"),
+    # what a student's code returns or leaves may be anything: a check never ends in a traceback
+    dict(name="float_softmax_returns_an_object_whose_repr_raises", file="ladder/float_nn.py", rung=1, task="float_softmax",
+         patches=[("    max_val = max(logits)  # subtract the max so exp() cannot overflow",
+                   "    class Odd:\n        def __repr__(self):\n            raise RuntimeError('no repr')\n\n    return Odd()")],
+         hint="whose repr() raised"),
+    dict(name="update_leaves_an_object_whose_eq_raises", file="ladder/counting.py", rung=0, task="count_pairs",
+         patches=[("            self.state_dict[token_id][target_id] += 1\n",
+                   "            self.state_dict[token_id][target_id] += 1\n\n        class Odd:\n            def __eq__(self, other):\n"
+                   "                raise RuntimeError('no eq')\n\n        tokens[0] = Odd()\n")],
+         hint="cannot read (RuntimeError: no eq)"),
     dict(name="float_softmax_no_exp", file="ladder/float_nn.py", rung=1, task="float_softmax",
          patches=[("exps = [math.exp(v - max_val) for v in logits]", "exps = [v for v in logits]")],
          hint="exp() is missing"),
