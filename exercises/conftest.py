@@ -77,8 +77,7 @@ def in_rung(item, rung: int) -> bool:
     task's test runs at the rung that first needs it (rung 5 runs them all, and microgpt's training)."""
     if item.get_closest_marker("ladder"):
         return item.get_closest_marker(f"rung{rung}") is not None
-    task = dict(item.user_properties).get("task") or next(
-        (m.name for m in item.iter_markers() if m.name in MICROGPT_RUNG), None)
+    task = next((m.name for m in item.iter_markers() if m.name in MICROGPT_RUNG), None)
     if task is None:  # microgpt's training
         return rung == 5
     return rung == 5 or MICROGPT_RUNG[task] == rung
@@ -86,9 +85,11 @@ def in_rung(item, rung: int) -> bool:
 
 def pytest_collection_modifyitems(config, items):
     rung = config.getoption("--rung")
-    keep = [item for item in items if in_rung(item, rung)]
-    if len(keep) != len(items):
-        config.hook.pytest_deselected(items=[item for item in items if not in_rung(item, rung)])
+    keep, left_out = [], []
+    for item in items:
+        (keep if in_rung(item, rung) else left_out).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
         items[:] = keep
     items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)  # training last
     if config.pluginmanager.hasplugin("timeout"):

@@ -110,17 +110,23 @@ LADDER_TASKS = (
          "rung 3's attention block", _VALUE_OPS + ("softmax",), rung=3, package="ladder"),
 )
 RUNGS = range(6)
+# microgpt tasks that the ladder's own checks run too, and at which rung: linear, on plain
+# floats, before Value exists (its Value checks are its Task.rung's, 2)
+LADDER_CHECKED = {"linear": 1}
+# the rung of every ladder check, by task (exercises/tests/task_graph.py carries a copy)
+LADDER_CHECK_RUNG = {**{t.id: t.rung for t in LADDER_TASKS}, **LADDER_CHECKED}
 
 
 def rung_task_ids(rung: int) -> tuple:
     """The tasks whose checks `pytest exercises --rung N` runs: for rungs 0-4 the tasks that
-    rung brings (its ladder tasks, and the microgpt tasks it checks first); rung 5 is today's
-    assignment, every microgpt task. Rung 1 checks microgpt's linear on plain floats."""
+    rung brings (the microgpt tasks whose own checks it runs first, the ones the ladder's checks
+    run at it, its ladder tasks); rung 5 is today's assignment, every microgpt task."""
     if rung == 5:
         return TASK_IDS
-    if rung == 1:
-        return ("linear",) + tuple(t.id for t in LADDER_TASKS if t.rung == 1)
-    return tuple(t.id for t in TASKS + LADDER_TASKS if t.rung == rung)
+    return tuple(dict.fromkeys(
+        [t.id for t in TASKS if t.rung == rung]
+        + [t for t, n in LADDER_CHECKED.items() if n == rung]
+        + [t.id for t in LADDER_TASKS if t.rung == rung]))
 
 
 @dataclass(frozen=True)

@@ -245,7 +245,7 @@ def _run_task(ctx: Context, staged: Staged, task, slot: int, own: set, graft: bo
     limits = _task_limits(ctx.settings)
     outcome = _child(ctx, lambda: _job_dir(staged, task.module, request, ctx.isolation, slot, own=own, graft=graft),
                      SEALED if is_sealed else SHOWN, limits, slot, budget_s=limits.wall_s)
-    cpu = (outcome.cpu_s, checks.speed_bound_s(ctx.speed_cpu_s)) if task.id == "backward" else None
+    cpu = (outcome.cpu_s, ctx.speed_cpu_s) if task.id == "backward" else None
     if is_sealed:
         deps = "Value operations other than this task's" if graft else ", ".join(f"{m}.py" for m in stand_ins)
         if outcome.result is None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 import random
 
+from . import variants
+
 
 def _counts(names, vocab, pairs):
     table = [[0] * vocab for _ in range(vocab)]
@@ -271,26 +273,20 @@ def sgd_step(c) -> dict:
     return {f"data{step}": {cause: out[step] for cause, out in wrong.items()} for step in range(len(c.STEP_GRADS))}
 
 
-def _attend(q, keys, values, scale, summed=None):
-    logits = [sum(a * b for a, b in zip(q, k)) * scale for k in keys]
-    m = max(logits)
-    exps = [math.exp(x - m) for x in logits]
-    total = sum(exps)
-    summed = values if summed is None else summed
-    return [sum(e / total * v[j] for e, v in zip(exps, summed)) for j in range(len(q))]
-
-
 def attention_head(c) -> dict:
-    q, keys, values, n = c.HEAD_Q, c.HEAD_KEYS + [c.HEAD_K], c.HEAD_VALUES + [c.HEAD_V], len(c.HEAD_Q)
+    """One head: microgpt's attention mistakes (grader/core/variants.py) with n_head = 1."""
+    def head(**mistake):
+        return variants.attention_float(1, c.HEAD_Q, c.HEAD_K, c.HEAD_V, c.HEAD_KEYS, c.HEAD_VALUES, **mistake)
+
     return {"forward": {
-        "scaled by 1 / n_embd: the logits are q . k / sqrt(n_embd)": _attend(q, keys, values, 1 / n),
-        "not scaled: the logits are q . k / sqrt(n_embd)": _attend(q, keys, values, 1.0),
-        "k and v are not in the cache: append them first, so the new position attends to itself": _attend(q, c.HEAD_KEYS, c.HEAD_VALUES, n**-0.5),
-        "only the new position is attended to: the logits run over every cached position": list(c.HEAD_V),
-        "the keys are summed, not the values: the output is sum_t weights_t * values[t]": _attend(q, keys, values, n**-0.5, keys),
-        "scaled by 1 / sqrt(number of positions): the scale is 1 / sqrt(n_embd)": _attend(q, keys, values, len(keys) ** -0.5),
-        "every logit uses the new key: logits_t = q . keys[t]": _attend(q, [c.HEAD_K] * len(keys), values, n**-0.5),
-        "the last position is left out of the sum: sum over every cached t": _attend(q, keys, values[:-1] + [[0.0] * n], n**-0.5),
+        "scaled by 1 / n_embd: the logits are q . k / sqrt(n_embd)": head(scale="head_dim"),
+        "not scaled: the logits are q . k / sqrt(n_embd)": head(scale="none"),
+        "k and v are not in the cache: append them first, so the new position attends to itself": head(cache="old"),
+        "only the new position is attended to: the logits run over every cached position": head(cache="new"),
+        "the keys are summed, not the values: the output is sum_t weights_t * values[t]": head(weigh="k"),
+        "scaled by 1 / sqrt(number of positions): the scale is 1 / sqrt(n_embd)": head(scale="positions"),
+        "every logit uses the new key: logits_t = q . keys[t]": head(cache="newest"),
+        "the last position is left out of the sum: sum over every cached t": head(cache="unsummed"),
     }}
 
 

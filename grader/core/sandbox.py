@@ -124,8 +124,9 @@ class ChildOutcome:
     interpreter: str
     notes: list = field(default_factory=list)
     over_tmp: bool = False  # killed for writing more than limits.tmp_mb of temporary files
-    # CPU seconds of the child and of every process it started, as the kernel counted them for
-    # this process when it reaped them all (children_cpu()): not a number the child reports.
+    # CPU seconds of the child and of every process it started, counted by the grader (the
+    # kernel's count of what it reaped, or the readings of CpuWatch, whichever is more): not a
+    # number the child reports.
     cpu_s: float = 0.0
 
     @property
@@ -233,19 +234,25 @@ def children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def own_children() -> set:
-    """The pids whose parent is this process (zombies included)."""
-    me, kids = os.getpid(), set()
+def process_table() -> dict:
+    """pid -> (parent pid, start time, CPU clock ticks) of every process, from /proc/<pid>/stat
+    (read after the command's closing parenthesis: a command may hold spaces and parentheses)."""
+    table = {}
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
                 with open(f"/proc/{entry.name}/stat", "rb") as f:
                     fields = f.read().rpartition(b")")[2].split()
-                if int(fields[1]) == me:
-                    kids.add(int(entry.name))
+                table[int(entry.name)] = (int(fields[1]), int(fields[19]), int(fields[11]) + int(fields[12]))
             except (OSError, IndexError, ValueError):
                 pass
-    return kids
+    return table
+
+
+def own_children() -> set:
+    """The pids whose parent is this process (zombies included)."""
+    me = os.getpid()
+    return {pid for pid, (ppid, _, _) in process_table().items() if ppid == me}
 
 
 class CpuWatch:
@@ -258,15 +265,7 @@ class CpuWatch:
         self.seen: dict = {}  # (pid, start time) -> CPU clock ticks at the last reading
 
     def sample(self) -> None:
-        me, table = os.getpid(), {}
-        for entry in os.scandir("/proc"):
-            if entry.name.isdigit():
-                try:
-                    with open(f"/proc/{entry.name}/stat", "rb") as f:
-                        fields = f.read().rpartition(b")")[2].split()
-                    table[int(entry.name)] = (int(fields[1]), int(fields[19]), int(fields[11]) + int(fields[12]))
-                except (OSError, IndexError, ValueError):
-                    pass
+        me, table = os.getpid(), process_table()
         for pid, (ppid, start, ticks) in table.items():
             top, hops = pid, 0
             while ppid != me and ppid in table and hops < 4096:

@@ -274,9 +274,11 @@ def attention_float(n_head, q, k, v, keys, values, scale="sqrt", weigh="v", soft
         "twice": (keys + [k, k], values + [v, v]),
         "swapped": (keys + [v], values + [k]),
         "newest": ([k] * (len(keys) + 1), values + [v]),
+        "unsummed": (keys + [k], values + [[0.0] * len(v)]),  # the new position's value left out of the sum
     }[cache]
     hd = len(q) // n_head
-    div = {"sqrt": hd**0.5, "head_dim": hd, "none": 1.0, "after": 1.0, "times": hd**-0.5, "n_embd": len(q) ** 0.5, "n_head": n_head**0.5, "halved": hd * 2}[scale]
+    div = {"sqrt": hd**0.5, "head_dim": hd, "none": 1.0, "after": 1.0, "times": hd**-0.5, "n_embd": len(q) ** 0.5, "n_head": n_head**0.5,
+           "halved": hd * 2, "positions": len(ks) ** 0.5}[scale]
     out = []
     for h in range(n_head):
         idx = {"blocks": range(h * hd, (h + 1) * hd), "strided": range(h, len(q), n_head), "offset": range(h, h + hd),
