@@ -1,11 +1,13 @@
 """Grade a folder of microgpt submissions: a score per task, a gradebook and feedback.
 
-    python grader/grade.py SUBMISSIONS --out OUT_DIR [--seed N] [--workers N] [--rubric FILE]
+    python grader/grade.py SUBMISSIONS --out OUT_DIR [--rung N] [--seed N] [--workers N] [--rubric FILE]
 
 SUBMISSIONS may be a folder of per-student folders or .zip files, a Gradescope export
 (submission_metadata.yml), a Canvas download (lastname_firstname_12345_67890_value.py), an
 nbgrader tree (submitted/<student>/<assignment>/) or one student's folder. Only the task
-files (value.py, nn.py, attention.py, adam.py, sampling.py) are graded.
+files (value.py, nn.py, attention.py, adam.py, sampling.py) are graded; with --rung N (0-4),
+one rung of the ladder: its task files and those its training runs (counting.py,
+backprop.py, sgd.py, ...; README, "The ladder as six assignments").
 
 Isolation: every check runs in a child process with resource limits, a wall-clock deadline
 and a private size-limited temporary folder; as root, under a dedicated unprivileged uid; with
@@ -29,7 +31,8 @@ from pathlib import Path
 from grader.platforms import gradebooks as exporters
 from grader.core.engine import grade
 from grader.core.outputs import summary_table
-from grader.core.rubric import DEFAULT_RUBRIC, RubricError
+from grader.assignment import MICROGPT_RUNG
+from grader.core.rubric import RubricError
 from grader.core.sandbox import IsolationError
 
 
@@ -61,13 +64,16 @@ def parse_args(argv=None, prog=None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, help="run seed for the hidden inputs and training (default: the seed of the "
                    "previous run in --out, else a fresh random one; printed and recorded)")
     p.add_argument("--workers", type=positive_int, help="submissions graded in parallel (default: the number of cores)")
-    p.add_argument("--rubric", type=Path, default=DEFAULT_RUBRIC, help="TOML file of points per task, summing to 100 (default: grader/rubric.toml)")
+    p.add_argument("--rung", type=int, choices=range(MICROGPT_RUNG + 1), default=MICROGPT_RUNG, help="the assignment: a "
+                   "rung of the ladder, 0-4, or 5, the finished microgpt (default 5)")
+    p.add_argument("--rubric", type=Path, help="TOML file of points per task, summing to 100 (default: grader/core/rubric.toml, "
+                   "or grader/core/rubrics/rung<N>.toml with --rung)")
     p.add_argument("--steps", type=positive_int, default=1000, help="training steps of the end-to-end run (default 1000; "
                    "fewer for a quick trial: the pass mark is then rarely reached, see --e2e-threshold)")
     p.add_argument("--e2e-timeout", type=positive_float, default=600.0, help="seconds of training allowed per submission (default 600)")
     p.add_argument("--task-timeout", type=positive_float, default=20.0, help="seconds allowed per task check (default 20)")
     p.add_argument("--e2e-threshold", type=positive_float, help="held-out loss that earns full e2e marks "
-                   "(default: VAL_LOSS_THRESHOLD of solutions/microgpt/evaluate.py)")
+                   "(default: VAL_LOSS_THRESHOLD of solutions/microgpt/evaluate.py, or the rung's pass mark)")
     p.add_argument("--no-bwrap", action="store_true", help="do not use bubblewrap even if it works here")
     p.add_argument("--no-pypy", action="store_true", help="train under CPython even if pypy3 is installed")
     p.add_argument("--no-e2e", action="store_true", help="skip the end-to-end training run (the e2e points are then 0)")
@@ -131,7 +137,7 @@ def main(argv=None, prog=None) -> int:
         exporters.check_arguments(args)
         run = grade(
             submissions=args.submissions, out_dir=args.out, seed=args.seed, workers=args.workers,
-            rubric=args.rubric, steps=args.steps, e2e_timeout=args.e2e_timeout, task_timeout=args.task_timeout,
+            rubric=args.rubric, rung=args.rung, steps=args.steps, e2e_timeout=args.e2e_timeout, task_timeout=args.task_timeout,
             e2e_threshold=args.e2e_threshold, use_bwrap=not args.no_bwrap, use_pypy=not args.no_pypy,
             use_cache=not args.no_cache, run_e2e=not args.no_e2e, on_progress=Progress(args.quiet),
             allow_weak_isolation=args.allow_weak_isolation,

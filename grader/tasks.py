@@ -179,3 +179,16 @@ def task(task_id: str) -> Task:
         if t.id == task_id:
             return t
     raise KeyError(f"unknown task {task_id!r}; the tasks are {', '.join(TASK_IDS + tuple(t.id for t in LADDER_TASKS))}")
+
+
+# The task files each rung's training runs (package, module): what a submission for that rung
+# provides besides the files of the tasks it grades (a student's own earlier work, or the kit's
+# solutions released after a deadline); every other module is the kit's skeleton.
+RUNG_TRAINS = {
+    0: (("ladder", "counting"),),
+    1: (("ladder", "float_nn"), ("ladder", "backprop"), ("ladder", "sgd"), ("microgpt", "nn")),
+    2: (("microgpt", "value"), ("microgpt", "nn"), ("ladder", "sgd")),
+    3: (("microgpt", "value"), ("microgpt", "nn"), ("ladder", "sgd"), ("ladder", "attention_head")),
+    4: (("microgpt", "value"), ("microgpt", "nn"), ("microgpt", "attention"), ("ladder", "sgd")),
+    5: tuple(("microgpt", m) for m in TASK_MODULES if m != "sampling"),
+}

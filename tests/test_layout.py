@@ -61,10 +61,14 @@ def test_module_catalogue_matches_the_reference_imports():
 
 
 def test_the_child_package_uses_the_standard_library_only():
-    """Does nothing in grader/child import the grader, a third-party package or anything
-    outside itself and the standard library (a sandbox receives this folder alone)?"""
-    own = {p.stem for p in (GRADER / "child").glob("*.py")}
-    for path in (GRADER / "child").glob("*.py"):
+    """Does nothing in grader/child (nor the public checks a ladder child receives beside it)
+    import the grader, a third-party package or anything outside them and the standard library
+    (a sandbox receives these files alone)?"""
+    from grader.core.engine import PUBLIC_CHECKS
+
+    public = [GRADER.parent / "exercises" / "tests" / name for name in PUBLIC_CHECKS]
+    own = {p.stem for p in (GRADER / "child").glob("*.py")} | {p.stem for p in public}
+    for path in [*(GRADER / "child").glob("*.py"), *public]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
                 [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else []

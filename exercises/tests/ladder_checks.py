@@ -6,6 +6,14 @@ The inputs are here, readable; the known answers and the outputs of known mistak
 ladder_fixtures.json, written by the reference (`python -m grader exercises`): no formula of
 an answer ships. A wrong answer that matches a known mistake's output names it ("likely
 cause"); any other gets the check's hint.
+
+One catalogue, two runtimes: the grader runs these same checks on fresh inputs (every name in
+INPUTS redrawn from its seed, grader/core/ladder_judge.py). In its sandboxed child `compare` is
+replaced by a recorder (the child holds no answer, so every comparison with one is deferred:
+what the student's code gave goes back under the comparison's `what`), and the grader runs the
+check again on the reference with a `compare` that judges what was recorded. So every
+comparison with a known answer goes through `compare`; what needs no answer (an argument
+changed in place, an rng never used) is judged where the student's objects are.
 """
 from __future__ import annotations
 
@@ -54,6 +62,12 @@ HEAD_KEYS = [[0.3, -0.2, 0.1, 0.5], [-1.0, 0.0, 0.5, 0.25]]
 HEAD_VALUES = [[1.0, 0.0, -1.0, 0.5], [0.25, 0.75, 0.0, -0.5]]
 HEAD_COEFFS = [0.7, -1.3, 0.4, 1.1]  # loss = sum_i c_i * out_i, for the gradients
 TRAJECTORY_STEPS, TRAJECTORY_SEED = 10, 7
+# The inputs above, by name: the grader draws each afresh (grader/core/ladder_judge.py).
+INPUTS = ("BOS", "NAMES", "COUNTS", "LOSS_TOKENS", "DRAW_PROBS", "DRAW_CASES", "SOFTMAX_CASES", "SOFTMAX_LARGE",
+          "LINEAR_X", "LINEAR_W", "SCE_CASE", "LINBW_X", "LINBW_W", "LINBW_DOUT", "LINBW_DW", "RELU_H_PRE", "RELU_DH",
+          "MLP_VOCAB", "MLP_EMBD", "MLP_SEED", "MLP_TOKENS", "SGD_W", "SGD_GRAD", "SGD_LR_T", "STEP_DATA", "STEP_GRADS",
+          "STEP_LR", "STEP_NUM", "HEAD_Q", "HEAD_K", "HEAD_V", "HEAD_KEYS", "HEAD_VALUES", "HEAD_COEFFS",
+          "TRAJECTORY_SEED")
 
 
 LADDER_MODULES = ("counting", "sampling", "float_nn", "mlp", "backprop", "sgd", "attention_head", "rungs", "train")
@@ -164,11 +178,15 @@ def _kind(want) -> str:
     return "a dict" if isinstance(want, dict) else "a list" if isinstance(want, list) else "a number"
 
 
-def compare(what: str, got, want, fixtures_key: str, fixtures: dict, atol: float = ATOL) -> list:
+def compare(what: str, got, want, fixtures_key: str, fixtures: dict, atol: float = ATOL, rtol: float = RTOL,
+            explain: Callable = None) -> list:
     """[] if got is the expected answer; else one message, naming the known mistake whose output
-    got matches (fixtures["variants"][fixtures_key]: {cause: output})."""
-    if _close(got, want, atol=atol):
+    got matches (fixtures["variants"][fixtures_key]: {cause: output}); explain(got, want), when
+    given, words it instead. `what` names this answer (the grader's child records got under it)."""
+    if _close(got, want, rtol=rtol, atol=atol):
         return []
+    if explain is not None:
+        return [explain(got, want)]
     if type(got) is not type(want) and not (isinstance(want, float) and type(got) is int):
         return [f"{what} returned {type(got).__name__} {_short(got, 80)}, expected {_kind(want)} like {_short(want, 120)}"
                 + ("\nlikely cause: a generator expression: return a list, [... for ...]" if hasattr(got, "__next__") else "")]
@@ -277,23 +295,29 @@ def count_loss_losses(lad, mg, fx):
 
 @check("draw_name", "draws", "start at bos; draw rng.choices(range(len(probs)), weights=probs)[0] with the rng given; stop at bos (not kept) or after max_len tokens")
 def draw_name_draws(lad, mg, fx):
-    for (seed, max_len), want in zip(DRAW_CASES, fx["draw_name"]["draws"]):
+    for i, (seed, max_len) in enumerate(DRAW_CASES):
         rng = random.Random(seed)
-        got, err = attempt(lad.sampling.sample, lambda t: list(DRAW_PROBS[t]), BOS, rng, max_len,
-                           what=f"sample(next_probs, bos={BOS}, random.Random({seed}), max_len={max_len})")
+        what = f"sample(next_probs, bos={BOS}, random.Random({seed}), max_len={max_len})"
+        got, err = attempt(lad.sampling.sample, lambda t: list(DRAW_PROBS[t]), BOS, rng, max_len, what=what)
         if err:
             return [err]
         if rng.getstate() == random.Random(seed).getstate():
             return [f"sample(next_probs, bos={BOS}, random.Random({seed}), max_len={max_len}) never drew from the rng it "
                     "was given\nlikely cause: random.choices(...) draws from the random module: call rng.choices(...)"]
-        if got != want:
-            key = f"{seed}:{max_len}"
-            named = [c for c, out in fx["draw_name"]["variants"].get(key, {}).items() if out == got]
-            if isinstance(got, list) and len(got) < len(want) and got == want[: len(got)]:
-                named.append(f"the name stops after {len(got)} of {len(want)} tokens: draw until BOS, or max_len tokens")
-            msg = f"sample(next_probs, bos={BOS}, random.Random({seed}), max_len={max_len}) with next_probs(t) = {DRAW_PROBS}[t]: got {got}, expected {want}"
-            return [msg + ("\nlikely cause: " + " -- or: ".join(named) if named else "")]
+        key = f"{seed}:{max_len}"
+        fails = compare(what, got, fx["draw_name"]["draws"][i], key, fx["draw_name"],
+                        explain=lambda got, want: _draw_message(what, got, want, key, fx))
+        if fails:
+            return fails
     return []
+
+
+def _draw_message(what: str, got, want, key: str, fx) -> str:
+    named = [c for c, out in fx["draw_name"]["variants"].get(key, {}).items() if out == got]
+    if isinstance(got, list) and len(got) < len(want) and got == want[: len(got)]:
+        named.append(f"the name stops after {len(got)} of {len(want)} tokens: draw until BOS, or max_len tokens")
+    msg = f"{what} with next_probs(t) = {DRAW_PROBS}[t]: got {_short(got, 120)}, expected {want}"
+    return msg + ("\nlikely cause: " + " -- or: ".join(named) if named else "")
 
 
 # ----- rung 1: the MLP on floats, gradients by hand ----------------------------------------------
@@ -461,13 +485,18 @@ def autograd_follows_rung_1(lad, mg, fx):
     result, err = attempt(lambda: lad.train.run(2, tc=tc)[0], what=f"{TRAJECTORY_STEPS} steps of rung 2 (seed {TRAJECTORY_SEED})")
     if err:
         return [err]
-    want = fx["sgd_step"]["rung1_losses"]
-    if _close(result.losses, want, rtol=TRAJECTORY_RTOL, atol=0.0):
-        return []
-    step = next((i for i, (g, w) in enumerate(zip(result.losses, want)) if not math.isclose(g, w, rel_tol=TRAJECTORY_RTOL)), len(want))
-    return [f"rung 2's loss at step {step + 1} of {TRAJECTORY_STEPS} (seed {TRAJECTORY_SEED}) is {result.losses[step:step + 1]}, "
+    return compare(f"rung 2's losses over {TRAJECTORY_STEPS} steps (seed {TRAJECTORY_SEED})", result.losses,
+                   fx["sgd_step"]["rung1_losses"], "rung1_losses", fx["sgd_step"], atol=0.0, rtol=TRAJECTORY_RTOL,
+                   explain=_trajectory_message)
+
+
+def _trajectory_message(got, want) -> str:
+    pairs = list(zip(got, want)) if isinstance(got, list) else []
+    step = next((i for i, (g, w) in enumerate(pairs) if not _close(g, w, rtol=TRAJECTORY_RTOL, atol=0.0)), len(pairs))
+    shown = got[step:step + 1] if isinstance(got, list) else got
+    return (f"rung 2's loss at step {step + 1} of {TRAJECTORY_STEPS} (seed {TRAJECTORY_SEED}) is {_short(shown, 80)}, "
             f"rung 1's (gradients by hand) {want[step:step + 1]}: with SGD.step right, your Value's gradients differ "
-            "from the hand-written ones (the Value tasks' own checks show where)"]
+            "from the hand-written ones (the Value tasks' own checks show where)")
 
 
 # ----- rung 3: one attention head ---------------------------------------------------------------

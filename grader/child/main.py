@@ -79,6 +79,68 @@ def run_task(job, request):
     return {"outputs": probes.PROBES[request["task"]](mg, request["inputs"])}
 
 
+def run_ladder(job, request):
+    """A ladder task's checks (ladder_probe.py) on the student's ladder and microgpt packages."""
+    import ladder_checks
+    import ladder_probe
+
+    mg = importlib.import_module("microgpt")
+    for name in ("config", "value", "nn"):
+        importlib.import_module("microgpt." + name)
+    return ladder_probe.run_task(request["task"], request["inputs"], ladder_checks.import_ladder(), mg)
+
+
+def run_ladder_e2e(job, request):
+    """Train a ladder rung (0-4) as ladder/train.py does, with the student's files and the
+    kit's rungs.py; return its weights (rung 0: its counts) every `every` steps."""
+    import random
+
+    import probes
+
+    cfg = request["e2e"]
+    deadline = time.monotonic() + cfg["budget_s"]
+    data = importlib.import_module("microgpt.data")
+    rungs = importlib.import_module("ladder.rungs")
+    r = rungs.rung(cfg["rung"])
+    steps, every = cfg["steps"], cfg.get("every") or cfg["steps"]
+    tc = r.train_config(num_steps=steps, seed=cfg["seed"])
+    rng = random.Random(cfg["seed"])
+    docs = data.shuffled(data.load_docs(os.path.join(job, "data", "names.txt")), rng)
+    tokenizer = data.Tokenizer.from_docs(docs)
+    model = r.new_model(r.config(tokenizer.vocab_size), rng)
+    train_docs = [tokenizer.encode(d) for d in data.split(docs, tc.num_val)[0]]
+    one_name = r.new_step(model, tc)
+    cpython = sys.implementation.name == "cpython"
+    if cpython:
+        gc.disable()
+    stopped, checkpoints, losses = "", [], []
+    for step in range(steps):
+        loss = probes.num(one_name(train_docs[step % len(train_docs)], step, steps), "loss")
+        losses.append(loss)
+        if cpython:
+            gc.collect(0)
+        if not (type(loss) in (int, float) and math.isfinite(loss)):
+            stopped = "training diverged: the loss was %s at step %d" % (loss, step + 1)
+        elif time.monotonic() > deadline:
+            stopped = "the time budget ran out after %d of %d steps" % (step + 1, steps)
+        if stopped or (step + 1) % every == 0 or step + 1 == steps:
+            checkpoints.append([step + 1, ladder_weights(model)])
+        if stopped:
+            break
+    return {"checkpoints": checkpoints, "uchars": "".join(tokenizer.uchars), "steps_done": len(losses),
+            "stopped": stopped, "losses_tail": losses[-100:], "implementation": sys.implementation.name}
+
+
+def ladder_weights(model):
+    """A rung's weights as plain numbers: {"counts": table} for rung 0, else {name: matrix}."""
+    import probes
+
+    state = model.state_dict
+    if type(state) is list:
+        return {"counts": [[probes.num(c, "count") for c in row] for row in state]}
+    return {k: [[probes.num(getattr(p, "data", p), "weight") for p in row] for row in mat] for k, mat in state.items()}
+
+
 def run_e2e(job, request):
     """Train the student's package as the kit's train loop does; return the weights."""
     import random
@@ -154,7 +216,8 @@ def main():
 
         probes.SEALED_FILE = os.path.join(job, request["student_file"])
     try:
-        doc = run_e2e(job, request) if request["mode"] == "e2e" else run_task(job, request)
+        run = {"e2e": run_e2e, "ladder": run_ladder, "ladder_e2e": run_ladder_e2e}.get(request["mode"], run_task)
+        doc = run(job, request)
     except BaseException as e:  # an import that fails, sys.exit at import, ...
         import probes
 

@@ -16,11 +16,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from . import checks, e2e, outputs, sandbox, sealed
+from . import checks, e2e, ladder_e2e, ladder_judge, outputs, sandbox, sealed
 from .gate import ALONE, SEALED, SHOWN, Gate
 from .reference import DATA, REFERENCE_DIR, SKELETON_DIR
+from ..assignment import MICROGPT_RUNG, Assignment, assignment as assignment_of
+from ..paths import LADDER_EXERCISES, LADDER_SOLUTIONS, PUBLIC_TESTS
 from .results import ERROR, NOT_SUBMITTED, PASSED, SKIPPED, CheckResult, GradeRun, StudentResult
-from .rubric import DEFAULT_RUBRIC, E2E, load_rubric
+from .rubric import E2E, load_rubric
 from .staging import NOT_SUBMITTED as MODULE_NOT_SUBMITTED
 from .staging import OK, Staged, select
 from .submissions import Submission, find_submissions
@@ -46,6 +48,7 @@ class Settings:
     task_memory_mb: int = 1024
     e2e_memory_mb: int = 4096
     e2e: bool = True  # False: skip the end-to-end run (quick checks of the tasks only)
+    rung: int = MICROGPT_RUNG  # the assignment graded: a ladder rung 0-4, or 5, microgpt
 
 
 @dataclass
@@ -59,6 +62,8 @@ class Context:
     expected: dict
     held_out: e2e.HeldOut
     pass_loss: float
+    assignment: Assignment
+    twin: Optional[ladder_judge.Twin]  # the ladder's checks on this run's inputs (rungs 0-4)
     stage_seconds: dict = field(default_factory=dict)
     gate: Gate = field(default_factory=Gate)  # which children may run at once, across workers
     _speed_cpu_s: Optional[float] = None
@@ -153,10 +158,13 @@ def _bounded(result: CheckResult) -> CheckResult:
     return result
 
 
-def _own_modules(done) -> set:
-    """The task modules whose every task passed: the student's own versions serve other checks."""
+def _own_modules(ctx: Context, staged: Staged, done) -> set:
+    """The submitted task modules whose every graded task passed (a module this assignment
+    grades no task of, when it was submitted): the student's own versions serve other checks."""
     passed = {r.task for r in done if r is not None and r.status == PASSED}
-    return {m for m in TASK_MODULES if all(t.id in passed for t in TASKS if t.module == m)}
+    graded = ctx.assignment.tasks
+    return {m for m in ctx.assignment.modules
+            if m in staged.sources and all(t.id in passed for t in graded if t.module == m)}
 
 
 def grade_task(ctx: Context, staged: Staged, task, slot: int, done=()) -> CheckResult:
@@ -179,7 +187,9 @@ def own_run(ctx: Context, staged: Staged, task, slot: int, done=()) -> Optional[
         return CheckResult(task.id, 0.0, points, NOT_SUBMITTED, f"not submitted: no {task.module}.py in the submission")
     if status != OK:
         return CheckResult(task.id, 0.0, points, ERROR, status)
-    own = _own_modules(done)
+    if ctx.assignment.by_ladder_checks(task):
+        return _run_ladder_task(ctx, staged, task, slot, ())
+    own = _own_modules(ctx, staged, done)
     if any(m in TASK_MODULES and m != task.module and m not in own for m in requires(task.module)):
         return None
     return _run_task(ctx, staged, task, slot, own, graft=False)
@@ -191,8 +201,14 @@ def sealed_run(ctx: Context, staged: Staged, task, slot: int, first: Optional[Ch
     student's own did not pass (`done`: the own runs' results)."""
     if staged.status[task.module] != OK or (first is not None and first.status == PASSED):
         return first
+    if ctx.assignment.by_ladder_checks(task):
+        stand_ins = ladder_stand_ins(task)
+        if not stand_ins:
+            return first
+        second = _run_ladder_task(ctx, staged, task, slot, stand_ins)
+        return second if second.score > first.score else first
     if first is None:
-        return _run_task(ctx, staged, task, slot, _own_modules(done), graft=False)
+        return _run_task(ctx, staged, task, slot, _own_modules(ctx, staged, done), graft=False)
     if task.module == "value":
         second = _run_task(ctx, staged, task, slot, set(), graft=True)
     elif any(m in TASK_MODULES for m in requires(task.module) if m != task.module):
@@ -267,6 +283,72 @@ def _run_task(ctx: Context, staged: Staged, task, slot: int, own: set, graft: bo
     return _bounded(result)
 
 
+PACKAGE_DIRS = {"microgpt": (SKELETON_DIR, REFERENCE_DIR), "ladder": (LADDER_EXERCISES, LADDER_SOLUTIONS)}
+PUBLIC_CHECKS = ("ladder_checks.py", "checks.py", "task_graph.py")  # what a ladder task's child runs
+
+
+def _package_job_dir(ctx: Context, staged: Staged, request: dict, slot: int, stand_ins=(), checks=False) -> Path:
+    """A fresh folder for a ladder child: the child package, pkg/microgpt/ and pkg/ladder/ whole
+    (the kit's skeleton, the student's submitted files over it, and in a sealed check the
+    reference's versions of `stand_ins`, (package, module) pairs), data/names.txt, and the
+    public ladder checks when `checks`."""
+    job = Path(tempfile.mkdtemp(prefix="mgrade-job-"))
+    for path in CHILD_DIR.glob("*.py"):
+        shutil.copyfile(path, job / path.name)
+    for package, (skeleton, reference_dir) in PACKAGE_DIRS.items():
+        pkg = job / "pkg" / package
+        pkg.mkdir(parents=True)
+        for path in skeleton.glob("*.py"):
+            shutil.copyfile(path, pkg / path.name)
+        for m in ctx.assignment.modules:
+            if ctx.assignment.package_of(m) == package and m in staged.sources:
+                (pkg / f"{m}.py").write_text(staged.sources[m], encoding="utf-8")
+        for p, m in stand_ins:
+            if p == package:
+                shutil.copyfile(reference_dir / f"{m}.py", pkg / f"{m}.py")
+    if checks:
+        for name in PUBLIC_CHECKS:
+            shutil.copyfile(PUBLIC_TESTS / name, job / name)
+    (job / "data").mkdir()  # training reads it, and so does the check that trains rung 2
+    shutil.copyfile(DATA, job / "data" / "names.txt")
+    (job / "request.json").write_text(json.dumps(request))
+    sandbox.prepare_job_dir(job, ctx.isolation, slot)
+    return job
+
+
+def ladder_stand_ins(task) -> tuple:
+    """The files a ladder task's sealed run takes from the reference: those of the tasks its
+    checks run, but its own (a dependency in its own file is the student's in both runs)."""
+    from ..tasks import task as task_info
+
+    deps = [task_info(d) for d in task.depends_on]
+    return tuple(dict.fromkeys((d.package, d.module) for d in deps if (d.package, d.module) != (task.package, task.module)))
+
+
+def _run_ladder_task(ctx: Context, staged: Staged, task, slot: int, stand_ins: tuple) -> CheckResult:
+    """A ladder task's checks in a child (grader/child/ladder_probe.py), judged here; sealed
+    when the child held the reference's versions of `stand_ins`."""
+    points = ctx.rubric[task.id]
+    request = {"mode": "ladder", "task": task.id, "inputs": ctx.twin.inputs, "sealed": bool(stand_ins),
+               "student_file": f"pkg/{task.package}/{task.module}.py"}
+    limits = _task_limits(ctx.settings)
+    outcome = _child(ctx, lambda: _package_job_dir(ctx, staged, request, slot, stand_ins, checks=True),
+                     SEALED if stand_ins else SHOWN, limits, slot, budget_s=limits.wall_s)
+    deps = ", ".join(f"{p}/{m}.py" for p, m in stand_ins)
+    if outcome.result is None:
+        if stand_ins:
+            return sealed.no_result(task.id, points, outcome, limits, deps)
+        return _bounded(_failure(task.id, points, outcome, limits))
+    if len(outcome.result) > MAX_TASK_RESULT_BYTES:
+        result = CheckResult(task.id, 0.0, points, ERROR, "the checks' result could not be accepted (too large)", sealed=bool(stand_ins))
+    else:
+        result = ladder_judge.evaluate(task.id, points, ctx.twin, outcome.result, deps=deps)
+    result.interpreter = outcome.interpreter
+    if not stand_ins:
+        result.seconds, result.output = outcome.seconds, outcome.output
+    return _bounded(result)
+
+
 # A child that got less than this share of a core while it ran was starved by others (a busy
 # child, correct or endlessly looping, gets close to 1; a sleeping one close to 0).
 STARVED_CPU_SHARE = 0.5
@@ -307,33 +389,41 @@ def grade_e2e(ctx: Context, staged: Staged, task_results: list, slot: int) -> Ch
     points = ctx.rubric[E2E]
     if not ctx.settings.e2e:
         return CheckResult(E2E, 0.0, points, SKIPPED, "skipped: the end-to-end run was turned off for this run")
-    zero = [r.task for r in task_results if r.task in e2e.TRAINING_TASKS and r.score == 0]
+    zero = [r.task for r in task_results if r.task in ctx.assignment.training_tasks and r.score == 0]
     if zero:
         return CheckResult(E2E, 0.0, points, SKIPPED, f"skipped: training needs {', '.join(zero)}, which scored 0 with your own code")
     s = ctx.settings
     every = e2e.checkpoint_every(s.steps)
-    request = {"mode": "e2e", "e2e": {"seed": s.seed, "steps": s.steps, "budget_s": s.e2e_timeout, "every": every}}
+    ladder = s.rung != MICROGPT_RUNG
+    request = {"mode": "ladder_e2e" if ladder else "e2e",
+               "e2e": {"seed": s.seed, "steps": s.steps, "budget_s": s.e2e_timeout, "every": every, "rung": s.rung}}
+    make_job = ((lambda: _package_job_dir(ctx, staged, request, slot)) if ladder else
+                (lambda: _job_dir(staged, None, request, ctx.isolation, slot)))
     limits = sandbox.Limits(
         wall_s=s.e2e_timeout + 30, cpu_s=int(s.e2e_timeout) + 30, memory_mb=s.e2e_memory_mb, file_mb=32,
     )
     interpreters = [i for i in (ctx.isolation.pypy, ctx.isolation.cpython) if i]
     notes = []
     for n, interpreter in enumerate(interpreters):
-        outcome = _child(ctx, lambda: _job_dir(staged, None, request, ctx.isolation, slot), SHOWN, limits, slot,
-                         budget_s=s.e2e_timeout, interpreter=interpreter)
+        outcome = _child(ctx, make_job, SHOWN, limits, slot, budget_s=s.e2e_timeout, interpreter=interpreter)
         crashed = outcome.result is None or b'"error"' in outcome.result[:20]
         if crashed and not outcome.timed_out and n + 1 < len(interpreters):
             notes.append(f"{Path(interpreter).name} failed ({'no result' if outcome.result is None else 'an error'}); retried with {Path(interpreters[n + 1]).name}")
             continue
         break
+    max_bytes = ladder_e2e.max_result_bytes(s.rung, s.steps, every) if ladder else e2e.max_result_bytes(s.steps)
     if outcome.result is None:
         result = _failure(E2E, points, outcome, limits)
-    elif len(outcome.result) > e2e.max_result_bytes(s.steps):
+    elif len(outcome.result) > max_bytes:
         result = CheckResult(E2E, 0.0, points, ERROR, "the training result could not be accepted: larger than the checkpoints can be")
     else:
         t0 = time.monotonic()
-        result = e2e.evaluate(outcome.result, points, ctx.pass_loss, ctx.held_out, s.steps, ctx.isolation.pypy,
-                              seed=s.seed, every=every, stage_seconds=ctx.stage_seconds)
+        if ladder:
+            result = ladder_e2e.evaluate(outcome.result, points, ctx.pass_loss, ctx.held_out.uchars, rung=s.rung,
+                                         seed=s.seed, steps=s.steps, every=every, pypy=ctx.isolation.pypy)
+        else:
+            result = e2e.evaluate(outcome.result, points, ctx.pass_loss, ctx.held_out, s.steps, ctx.isolation.pypy,
+                                  seed=s.seed, every=every, stage_seconds=ctx.stage_seconds)
         ctx.stage_seconds["evaluate"] = ctx.stage_seconds.get("evaluate", 0) + time.monotonic() - t0
     if notes:
         result.message = "; ".join(notes) + "\n" + result.message
@@ -341,11 +431,11 @@ def grade_e2e(ctx: Context, staged: Staged, task_results: list, slot: int) -> Ch
     return _bounded(result)
 
 
-def with_likely_cause(result: CheckResult, task_results: list) -> CheckResult:
+def with_likely_cause(result: CheckResult, task_results: list, training_tasks: tuple = e2e.TRAINING_TASKS) -> CheckResult:
     """A failed training run's likely cause, from the tasks' final results (sealed runs
     included): the pieces it uses that did not pass every check."""
     if result.status not in ("passed", SKIPPED) and result.flag != "weights not from training":
-        partial = [r.task for r in task_results if r.task in e2e.TRAINING_TASKS and r.score < r.max_score]
+        partial = [r.task for r in task_results if r.task in training_tasks and r.score < r.max_score]
         result.message += (
             f"\nlikely cause: {', '.join(partial)}, which did not pass every check above" if partial else
             "\nlikely cause: every piece passes its checks alone, so look at what they share across calls "
@@ -376,7 +466,7 @@ def shown_runs(ctx: Context, staged: Staged, slot: int = 0) -> Shown:
     graded before it), then training."""
     t0 = time.monotonic()
     own = []
-    for task in TASKS:
+    for task in ctx.assignment.tasks:
         own.append(_guarded(task.id, ctx.rubric[task.id], lambda: own_run(ctx, staged, task, slot, own)))
     t1 = time.monotonic()
     e2e_result = _guarded(E2E, ctx.rubric[E2E], lambda: grade_e2e(ctx, staged, [r for r in own if r is not None], slot))
@@ -388,8 +478,8 @@ def grade_submission(ctx: Context, sub: Submission, staged: Staged, slot: int = 
     runs, then the result."""
     shown = shown or shown_runs(ctx, staged, slot)
     results = [_guarded(t.id, ctx.rubric[t.id], lambda: sealed_run(ctx, staged, t, slot, first, shown.own))
-               for t, first in zip(TASKS, shown.own)]
-    results.append(_bounded(with_likely_cause(shown.e2e, results)))
+               for t, first in zip(ctx.assignment.tasks, shown.own)]
+    results.append(_bounded(with_likely_cause(shown.e2e, results, ctx.assignment.training_tasks)))
     # Round one's time only: a sealed child decides how long it runs (and waits at the gate
     # for others), so any time of round two could carry what it read.
     tasks_s = shown.seconds["tasks"]
@@ -567,7 +657,7 @@ def run_jobs(ctx: Context, jobs: list[Job], n_workers: int, done: Callable[[Job,
     may hold (a sealed child decides how long it runs)."""
     global _CTX
     _CTX = ctx
-    if jobs:
+    if jobs and "backward" in ctx.assignment.task_ids:
         ctx.speed_cpu_s  # measured once, here, not in every worker
     pool = None
     if n_workers > 1:
@@ -601,22 +691,27 @@ def run_jobs(ctx: Context, jobs: list[Job], n_workers: int, done: Callable[[Job,
 
 def make_context(
     *, seed: int, steps: int = 1000, e2e_timeout: float = 600.0, task_timeout: float = 20.0,
-    e2e_threshold: Optional[float] = None, run_e2e: bool = True, rubric: str | Path = DEFAULT_RUBRIC,
+    e2e_threshold: Optional[float] = None, run_e2e: bool = True, rubric: Optional[str | Path] = None,
     use_bwrap: bool = True, use_pypy: bool = True, private: Optional[dict] = None, allow_weak_isolation: bool = False,
-    allow_network: bool = False,
+    allow_network: bool = False, rung: int = MICROGPT_RUNG,
 ) -> Context:
     """What grading needs once per run: the isolation found here, the inputs drawn from the
     seed and the reference's outputs on them, the held-out names and the pass mark.
     A probe child must reach neither the reference nor the `private` folders ({"the
     submissions folder": path, ...}) nor the network, else sandbox.IsolationError, unless
     allow_weak_isolation (then recorded in the isolation); allow_network: see sandbox.require."""
-    settings = Settings(seed, steps, e2e_timeout, task_timeout, e2e_threshold, e2e=run_e2e)
+    settings = Settings(seed, steps, e2e_timeout, task_timeout, e2e_threshold, e2e=run_e2e, rung=rung)
+    graded = assignment_of(rung)
     isolation = sandbox.detect(hidden=str(REFERENCE_DIR), private=private, use_bwrap=use_bwrap, use_pypy=use_pypy)
     isolation = sandbox.require(isolation, allow_weak=allow_weak_isolation, allow_network=allow_network)
-    inputs = {task.id: checks.make_inputs(task.id, seed) for task in TASKS}
-    expected = {task.id: checks.expected_outputs(task.id, inputs[task.id]) for task in TASKS}
-    pass_loss = e2e.threshold() if e2e_threshold is None else e2e_threshold
-    return Context(settings, load_rubric(rubric), isolation, inputs, expected, e2e.held_out(seed), pass_loss)
+    probed = [t for t in graded.tasks if not graded.by_ladder_checks(t)]
+    inputs = {task.id: checks.make_inputs(task.id, seed) for task in probed}
+    expected = {task.id: checks.expected_outputs(task.id, inputs[task.id]) for task in probed}
+    twin = ladder_judge.make_twin(seed) if len(probed) < len(graded.tasks) else None
+    if e2e_threshold is None:
+        e2e_threshold = e2e.threshold() if rung == MICROGPT_RUNG else ladder_e2e.rung_facts(rung)[0]
+    return Context(settings, load_rubric(rubric, rung), isolation, inputs, expected, e2e.held_out(seed), e2e_threshold,
+                   graded, twin)
 
 
 def grade(
@@ -625,7 +720,8 @@ def grade(
     out_dir: str | Path,
     seed: Optional[int] = None,
     workers: Optional[int] = None,
-    rubric: str | Path = DEFAULT_RUBRIC,
+    rubric: Optional[str | Path] = None,
+    rung: int = MICROGPT_RUNG,
     steps: int = 1000,
     e2e_timeout: float = 600.0,
     task_timeout: float = 20.0,
@@ -644,7 +740,7 @@ def grade(
     t_start = time.monotonic()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    load_rubric(rubric)  # a bad rubric stops the run before any work
+    load_rubric(rubric, rung)  # a bad rubric (or rung) stops the run before any work
     seed = resolve_seed(out_dir, seed)
     subs = find_outside(submissions, out_dir)
     stage_seconds = {"setup": 0.0, "stage": 0.0, "tasks": 0.0, "e2e": 0.0, "evaluate": 0.0}
@@ -655,7 +751,7 @@ def grade(
     ctx = make_context(seed=seed, steps=steps, e2e_timeout=e2e_timeout, task_timeout=task_timeout,
                        e2e_threshold=e2e_threshold, run_e2e=run_e2e, rubric=rubric, use_bwrap=use_bwrap, use_pypy=use_pypy,
                        private={"the submissions folder": submissions, "the output folder": out_dir},
-                       allow_weak_isolation=allow_weak_isolation, allow_network=allow_network)
+                       allow_weak_isolation=allow_weak_isolation, allow_network=allow_network, rung=rung)
     cache = Cache(out_dir, use_cache)
     cache.remember_seed(seed)
     ghash = grader_hash()
@@ -663,7 +759,7 @@ def grade(
 
     t = time.monotonic()
     jobs = [Job(sub, staged, _cache_key(staged, sub.student, ctx.settings, ctx.rubric, ghash, ctx.pass_loss))
-            for sub, staged in ((s, select(s)) for s in subs)]
+            for sub, staged in ((s, select(s, ctx.assignment)) for s in subs)]
     stage_seconds["stage"] = time.monotonic() - t
 
     results = {job.sub.student: r for job in jobs if (r := cache.load(job))}

@@ -1,4 +1,5 @@
-"""The points each task is worth, from a TOML file (grader/rubric.toml by default)."""
+"""The points each task is worth, from a TOML file: grader/core/rubric.toml for microgpt (rung 5),
+grader/core/rubrics/rung<N>.toml for the ladder's rungs 0-4."""
 from __future__ import annotations
 
 import math
@@ -9,9 +10,10 @@ try:
 except ImportError:  # Python 3.10: the same parser, a dependency there (pyproject.toml)
     import tomli as tomllib
 
-from ..tasks import TASK_IDS
+from ..assignment import MICROGPT_RUNG, assignment
 
 DEFAULT_RUBRIC = Path(__file__).with_name("rubric.toml")
+RUNG_RUBRICS = Path(__file__).with_name("rubrics")
 E2E = "e2e"
 TOTAL = 100
 
@@ -20,16 +22,21 @@ class RubricError(ValueError):
     pass
 
 
-def load_rubric(path: str | Path = DEFAULT_RUBRIC) -> dict[str, float]:
-    """task id -> points, in the catalogue's order with e2e last. Every task must be listed,
-    no unknown names, no negative points, and the points must sum to 100."""
-    path = Path(path)
+def default_rubric(rung: int = MICROGPT_RUNG) -> Path:
+    return DEFAULT_RUBRIC if rung == MICROGPT_RUNG else RUNG_RUBRICS / f"rung{rung}.toml"
+
+
+def load_rubric(path: str | Path | None = None, rung: int = MICROGPT_RUNG) -> dict[str, float]:
+    """task id -> points, in the catalogue's order with e2e last, for the rung's assignment
+    (path None: its default rubric). Every task it grades must be listed, no unknown names, no
+    negative points, and the points must sum to 100."""
+    path = Path(path or default_rubric(rung))
     try:
         text = path.read_text(encoding="utf-8")
         doc = tomllib.loads(text)
     except (OSError, ValueError, UnicodeDecodeError) as e:  # TOMLDecodeError is a ValueError
         raise RubricError(f"cannot read rubric {path}: {e}") from None
-    expected = list(TASK_IDS) + [E2E]
+    expected = list(assignment(rung).task_ids) + [E2E]
     unknown = sorted(set(doc) - set(expected))
     missing = [t for t in expected if t not in doc]
     if unknown or missing:

@@ -1,4 +1,4 @@
-"""Choosing what of a submission is graded: only the task files (value.py, nn.py, ...), as
+"""Choosing what of a submission is graded: only the assignment's task files (value.py, nn.py, ...), as
 regular UTF-8 text under a size cap that parses as Python. Everything else (conftest.py,
 pytest.ini, .pth, sitecustomize.py, __pycache__, symlinks, a modified model.py or train.py)
 is left out and listed, so the rest of the package is always the kit's own.
@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from .submissions import MAX_FILE_BYTES, Submission, graded_entries
-from ..tasks import TASK_MODULES
+from ..assignment import Assignment, assignment as assignment_of
 
 OK, NOT_SUBMITTED = "ok", "not submitted"
 MAX_NOTES = 20
@@ -26,20 +26,24 @@ class Staged:
     @property
     def digest(self) -> str:
         """One hash of everything graded: the cache key's submission part."""
-        text = "\n".join(f"{m}:{self.hashes.get(f'{m}.py', '')}:{self.status[m]}" for m in TASK_MODULES)
+        text = "\n".join(f"{m}:{self.hashes.get(f'{m}.py', '')}:{self.status[m]}" for m in self.status)
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-def select(sub: Submission) -> Staged:
+def select(sub: Submission, assignment: Assignment = None) -> Staged:
+    """The assignment's task files of a submission (microgpt's by default), each read, checked
+    and given a status; every other file listed as not graded."""
+    assignment = assignment or assignment_of()
+    modules = assignment.modules
     staged = Staged()
     if sub.error:
-        for m in TASK_MODULES:
+        for m in modules:
             staged.status[m] = f"unreadable submission: {sub.error}"
         staged.notes.extend(sub.notes)
         return staged
-    graded = graded_entries(sub.entries)
+    graded = graded_entries(sub.entries, dict((m, p) for p, m in assignment.files))
     ignored = [e.path for e in sub.entries if e.module is None or graded.get(e.module) is not e]
-    for m in TASK_MODULES:
+    for m in modules:
         e = graded.get(m)
         if e is None:
             staged.status[m] = (f"{m}.py was not found in the files read (the submission holds {sub.listing_cut})"
@@ -76,6 +80,6 @@ def select(sub: Submission) -> Staged:
         shown = sorted(ignored)[:MAX_NOTES]
         more = f" and {len(ignored) - MAX_NOTES} more" if len(ignored) > MAX_NOTES else ""
         staged.notes.append(
-            f"not graded (only {', '.join(m + '.py' for m in TASK_MODULES)} are): {', '.join(shown)}{more}"
+            f"not graded (only {', '.join(m + '.py' for m in modules)} are): {', '.join(shown)}{more}"
         )
     return staged

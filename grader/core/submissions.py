@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Optional
 
-from ..tasks import TASK_MODULES
+from ..tasks import LADDER_TASKS, TASK_MODULES
 
 MAX_FILE_BYTES = 256 * 1024  # a task file is a few KB; anything larger is not one
 MAX_NOTEBOOK_BYTES = 4 * 2**20  # a notebook may carry its outputs
@@ -46,7 +46,12 @@ MAX_DEFLATE_RATIO = 1032  # deflate's limit (258 bytes from 2 bits): a member de
 # what reading a damaged or hostile zip (or file) raises: each becomes that file's or that submission's status
 ARCHIVE_ERRORS = (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError, RuntimeError,
                   OverflowError, struct.error, KeyError, IndexError)
-TASK_FILES = tuple(f"{m}.py" for m in TASK_MODULES)
+PACKAGES = ("microgpt", "ladder")
+# Every file name some assignment grades (grader/assignment.py): sampling.py is microgpt's, or in
+# rung 0 the ladder's; a file in a folder named after one package is never the other's.
+LADDER_MODULES = tuple(dict.fromkeys(t.module for t in LADDER_TASKS))
+SUBMITTED_MODULES = tuple(dict.fromkeys(TASK_MODULES + LADDER_MODULES))
+TASK_FILES = tuple(f"{m}.py" for m in SUBMITTED_MODULES)
 CANVAS_NAME = re.compile(r"^(?P<name>[a-z][a-z0-9]*(?:_[a-z][a-z0-9]*)*?)_(?:late_)?(?P<uid>\d+)_(?P<sub>\d+)_(?P<file>.+)$", re.I)
 # names a file may not have on Windows, whatever its extension
 RESERVED_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
@@ -122,7 +127,7 @@ def classify(raw_path: str) -> tuple[Optional[str], tuple]:
     microgpt first, then the shallowest, then by name. Files under a hidden folder, macOS's
     __MACOSX or a __pycache__ are never task files."""
     p = PurePosixPath(raw_path.replace("\\", "/"))
-    module = p.name[:-3] if p.name.endswith(".py") and p.name[:-3] in TASK_MODULES and not _hidden(p.parts[:-1]) else None
+    module = p.name[:-3] if p.name.endswith(".py") and p.name[:-3] in SUBMITTED_MODULES and not _hidden(p.parts[:-1]) else None
     return module, (p.parent.name != "microgpt", len(p.parts), raw_path)
 
 
@@ -130,13 +135,21 @@ def _hidden(parts) -> bool:
     return any(part.startswith((".", "__MACOSX")) or part == "__pycache__" for part in parts)
 
 
-def graded_entries(entries) -> dict:
-    """module -> the entry graded for it (the lowest rank among the files named for it)."""
+def graded_entries(entries, package_of: Optional[dict] = None) -> dict:
+    """module -> the entry graded for it: the lowest rank among the files named for it, a file in
+    a folder named after its package first and none in the other package's folder. package_of:
+    module -> "microgpt" or "ladder" (an assignment's; by default microgpt's modules only)."""
+    package_of = package_of or {m: "microgpt" for m in TASK_MODULES}
     best: dict = {}
     for e in entries:
-        if e.module and (e.module not in best or e.rank < best[e.module].rank):
-            best[e.module] = e
-    return best
+        package = package_of.get(e.module)
+        folder = PurePosixPath(e.path.replace("\\", "/")).parent.name
+        if package is None or (folder in PACKAGES and folder != package):
+            continue
+        rank = (folder != package,) + tuple(e.rank[1:])
+        if e.module not in best or rank < best[e.module][0]:
+            best[e.module] = (rank, e)
+    return {m: e for m, (_, e) in best.items()}
 
 
 def safe_id(text: str) -> str:
@@ -341,9 +354,10 @@ def _load(entry: Entry, limit: int, sub: Submission, budget: Budget) -> None:
 
 
 def _load_graded(sub: Submission, budget: Budget) -> Submission:
-    """Read the one file per task that will be graded; everything else stays a name."""
-    for e in graded_entries(sub.entries).values():
-        _load(e, MAX_FILE_BYTES, sub, budget)
+    """Read the one file per task module and package that may be graded; everything else stays a name."""
+    for package, modules in (("microgpt", TASK_MODULES), ("ladder", LADDER_MODULES)):
+        for e in graded_entries(sub.entries, {m: package for m in modules}).values():
+            _load(e, MAX_FILE_BYTES, sub, budget)  # once: reading drops the entry's origin
     for e in sub.entries:
         e.origin = None
     return sub
@@ -393,7 +407,7 @@ def notebook_to_modules(data: bytes, stem: str) -> dict[str, bytes]:
 
 
 def _holds_tasks(path: Path) -> bool:
-    return any((path / f).is_file() for f in TASK_FILES) or any((path / "microgpt" / f).is_file() for f in TASK_FILES)
+    return any((path / f).is_file() or any((path / package / f).is_file() for package in PACKAGES) for f in TASK_FILES)
 
 
 def _gradescope(root: Path, budget: Budget) -> list[Submission]:

@@ -1,0 +1,104 @@
+"""The grader on each rung of the ladder (`grade.py --rung N`): the reference's files of the
+rung get every task's points and a training run proven by replay; a bug costs its task, named
+as the public checks name it; training that is not training earns nothing.
+
+Quick runs train 30 steps (the e2e points then stay partial: the pass marks are for 1,000
+steps); rung 0's default run, 1,000 steps, reaches its pass mark in seconds.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grader.assignment import assignment
+from grader.core.engine import grade
+from grader.core.rubric import load_rubric
+
+ROOT = Path(__file__).resolve().parents[1]
+QUICK = dict(seed=5, steps=30, workers=2, allow_weak_isolation=True)
+
+
+def reference_files(rung: int, folder: Path, change=None) -> Path:
+    """A submission of the rung's files, from solutions/, with `change` = (module, old, new)."""
+    for package, module in assignment(rung).files:
+        (folder / package).mkdir(parents=True, exist_ok=True)
+        text = (ROOT / "solutions" / package / f"{module}.py").read_text(encoding="utf-8")
+        if change and change[0] == module:
+            assert change[1] in text, change
+            text = text.replace(change[1], change[2])
+        (folder / package / f"{module}.py").write_text(text, encoding="utf-8")
+    return folder
+
+
+def graded(tmp_path: Path, rung: int, submissions: dict, **settings) -> dict:
+    subs = tmp_path / "subs"
+    for name, change in submissions.items():
+        reference_files(rung, subs / name, change)
+    run = grade(submissions=subs, out_dir=tmp_path / "out", rung=rung, **{**QUICK, **settings})
+    return {s.student: {r.task: r for r in s.results} for s in run.students}
+
+
+@pytest.mark.parametrize("rung", range(5))
+def test_the_reference_gets_every_task_and_proven_training(tmp_path, rung):
+    results = graded(tmp_path, rung, {"reference": None})["reference"]
+    points = load_rubric(rung=rung)
+    assert list(results) == list(points)
+    for task, r in results.items():
+        if task != "e2e":
+            assert r.score == points[task], (task, r.message)
+    assert results["e2e"].score > 0 and "proven: all" in results["e2e"].message, results["e2e"].message
+
+
+# rung -> (file, what the reference says, the bug, the task that loses, what its feedback names)
+BUGS = {
+    0: ("counting", "total = sum(row) + self.vocab_size", "total = sum(row) + 1", "smoothed_probs",
+        "likely cause: the denominator is sum(row) + 1"),
+    1: ("backprop", "if h_pre[j] > 0", "if h_pre[j] >= 0", "relu_backward", "likely cause: the gradient passes at h_pre == 0"),
+    3: ("attention_head", "/ n_embd**0.5", "/ n_embd", "attention_head", "likely cause: scaled by 1 / n_embd"),
+}
+
+
+@pytest.mark.parametrize("rung", sorted(BUGS))
+def test_a_bug_costs_its_task_with_its_name(tmp_path, rung):
+    module, old, new, task, phrase = BUGS[rung]
+    results = graded(tmp_path, rung, {"buggy": (module, old, new)}, run_e2e=False)["buggy"]
+    assert results[task].score < load_rubric(rung=rung)[task]
+    assert phrase in results[task].message, results[task].message
+    others = [t for t, r in results.items() if t not in (task, "e2e") and r.score < r.max_score]
+    assert others == [] or rung == 0, others  # rung 0: count_loss reads the student's own probs (same file)
+
+
+def test_weights_changed_between_steps_are_not_credited(tmp_path):
+    """A count table that gains pairs no name had after step 10: every unit check passes (they
+    count a few names), the held-out loss is fine, and the replay flags the interval."""
+    forged = ("counting", "        for pos_id in range(len(tokens) - 1):",
+              "        self.calls = getattr(self, 'calls', 0) + 1\n"
+              "        if self.calls == 12:\n"
+              "            self.state_dict[0][0] += 50\n"
+              "        for pos_id in range(len(tokens) - 1):")
+    results = graded(tmp_path, 0, {"forged": forged})["forged"]
+    assert all(r.score == r.max_score for t, r in results.items() if t != "e2e")
+    assert results["e2e"].score == 0 and results["e2e"].flag == "weights not from training", results["e2e"].message
+
+
+def test_rung_0_reaches_its_pass_mark_in_a_default_run(tmp_path):
+    results = graded(tmp_path, 0, {"reference": None}, steps=1000)["reference"]
+    assert results["e2e"].score == results["e2e"].max_score, results["e2e"].message
+
+
+def test_the_rung_s_files_are_what_is_graded(tmp_path):
+    """A rung 0 folder that also holds microgpt's sampling.py: the ladder's is graded, and the
+    other is listed as not graded."""
+    subs = tmp_path / "subs"
+    reference_files(0, subs / "both")
+    (subs / "both" / "microgpt").mkdir()
+    shutil.copyfile(ROOT / "exercises" / "microgpt" / "sampling.py", subs / "both" / "microgpt" / "sampling.py")
+    run = grade(submissions=subs, out_dir=tmp_path / "out", rung=0, run_e2e=False, **{k: v for k, v in QUICK.items()})
+    doc = json.loads((tmp_path / "out" / "results.json").read_text())
+    (student,) = run.students
+    assert {r.task: r.score for r in student.results}["draw_name"] == load_rubric(rung=0)["draw_name"]
+    assert any("microgpt/sampling.py" in n for n in student.notes), student.notes
+    assert doc["settings"]["rung"] == 0
