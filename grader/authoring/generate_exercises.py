@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import importlib
 import importlib.util
 import json
 import math
@@ -29,6 +28,7 @@ from grader import markers
 from grader.core import variants
 from grader.markers import MarkerError, replace_regions
 from grader.core import ladder_variants
+from grader.core.ladder_judge import reference_packages
 from grader.tasks import LADDER_CHECK_RUNG, LADDER_TASKS, RUNGS, TASKS, Task, rung_task_ids
 
 FIXTURES = PUBLIC_TESTS / "fixtures.json"
@@ -115,25 +115,10 @@ def _load_checks(path: Path = CHECKS, name: str = "microgpt_exercise_checks"):
 
 @contextmanager
 def _reference_package():
-    """The reference microgpt package, imported from solutions/ (never the skeleton). Any other
-    microgpt already imported (a test session may hold one) is set aside and put back after."""
-    def ours(k):
-        return k in ("microgpt", "ladder") or k.startswith(("microgpt.", "ladder."))
-
-    saved = {k: sys.modules.pop(k) for k in list(sys.modules) if ours(k)}
-    sys.path.insert(0, str(SOLUTIONS.parent))
-    try:
-        package = importlib.import_module("microgpt")
-        if Path(package.__file__).resolve().parent != SOLUTIONS.resolve():
-            raise GenerateError(f"imported microgpt from {package.__file__}, not {SOLUTIONS}")
-        for name in ("value", "nn", "attention", "adam", "sampling", "model", "config"):
-            importlib.import_module(f"microgpt.{name}")
+    """The reference microgpt package, imported from solutions/ (never the skeleton), its ladder
+    beside it; whatever was imported under those names before is put back after."""
+    with reference_packages() as (_, package, _):
         yield package
-    finally:
-        sys.path.remove(str(SOLUTIONS.parent))
-        for k in [k for k in sys.modules if ours(k)]:
-            del sys.modules[k]
-        sys.modules.update(saved)
 
 
 def task_graph_text() -> str:

@@ -95,57 +95,22 @@ def run_ladder_e2e(job, request):
     kit's rungs.py; return its weights (rung 0: its counts) every `every` steps."""
     import random
 
-    import probes
-
     cfg = request["e2e"]
     deadline = time.monotonic() + cfg["budget_s"]
     data = importlib.import_module("microgpt.data")
-    rungs = importlib.import_module("ladder.rungs")
-    r = rungs.rung(cfg["rung"])
-    steps, every = cfg["steps"], cfg.get("every") or cfg["steps"]
-    tc = r.train_config(num_steps=steps, seed=cfg["seed"])
+    r = importlib.import_module("ladder.rungs").rung(cfg["rung"])
+    tc = r.train_config(num_steps=cfg["steps"], seed=cfg["seed"])
     rng = random.Random(cfg["seed"])
     docs = data.shuffled(data.load_docs(os.path.join(job, "data", "names.txt")), rng)
     tokenizer = data.Tokenizer.from_docs(docs)
     model = r.new_model(r.config(tokenizer.vocab_size), rng)
     train_docs = [tokenizer.encode(d) for d in data.split(docs, tc.num_val)[0]]
-    one_name = r.new_step(model, tc)
-    cpython = sys.implementation.name == "cpython"
-    if cpython:
-        gc.disable()
-    stopped, checkpoints, losses = "", [], []
-    for step in range(steps):
-        loss = probes.num(one_name(train_docs[step % len(train_docs)], step, steps), "loss")
-        losses.append(loss)
-        if cpython:
-            gc.collect(0)
-        if not (type(loss) in (int, float) and math.isfinite(loss)):
-            stopped = "training diverged: the loss was %s at step %d" % (loss, step + 1)
-        elif time.monotonic() > deadline:
-            stopped = "the time budget ran out after %d of %d steps" % (step + 1, steps)
-        if stopped or (step + 1) % every == 0 or step + 1 == steps:
-            checkpoints.append([step + 1, ladder_weights(model)])
-        if stopped:
-            break
-    return {"checkpoints": checkpoints, "uchars": "".join(tokenizer.uchars), "steps_done": len(losses),
-            "stopped": stopped, "losses_tail": losses[-100:], "implementation": sys.implementation.name}
-
-
-def ladder_weights(model):
-    """A rung's weights as plain numbers: {"counts": table} for rung 0, else {name: matrix}."""
-    import probes
-
-    state = model.state_dict
-    if type(state) is list:
-        return {"counts": [[probes.num(c, "count") for c in row] for row in state]}
-    return {k: [[probes.num(getattr(p, "data", p), "weight") for p in row] for row in mat] for k, mat in state.items()}
+    return train(r.new_step(model, tc), train_docs, cfg, deadline, lambda: weights_of(model), tokenizer)
 
 
 def run_e2e(job, request):
     """Train the student's package as the kit's train loop does; return the weights."""
     import random
-
-    import probes
 
     cfg = request["e2e"]
     deadline = time.monotonic() + cfg["budget_s"]
@@ -157,9 +122,25 @@ def run_e2e(job, request):
     tc = mg.config.TrainConfig()
     train_docs = [tokenizer.encode(d) for d in mg.data.split(docs, tc.num_val)[0]]
     optimizer = mg.adam.Adam(model.params, tc.learning_rate, tc.beta1, tc.beta2, tc.eps_adam)
-    steps, stopped, losses = cfg["steps"], "", []
+
+    def one_name(tokens, step, steps):
+        step_losses = model.token_losses(tokens)
+        loss = (1 / len(step_losses)) * sum(step_losses)
+        loss.backward()
+        optimizer.step(step, steps)
+        return loss.data
+
+    return train(one_name, train_docs, cfg, deadline, lambda: weights_of(model), tokenizer)
+
+
+def train(one_name, train_docs, cfg, deadline, weights, tokenizer):
+    """one_name(tokens, step, steps) -> loss, for each step, on name step % len(train_docs),
+    until the steps are done, the loss is not finite or the deadline passes; weights() every
+    `every` steps and at the end (the grader replays every interval)."""
+    import probes
+
+    steps, stopped, losses, checkpoints = cfg["steps"], "", [], []
     every = cfg.get("every") or steps
-    checkpoints = []  # (step, weights) every `every` steps and at the end: the grader replays them
     # CPython: a Value graph has no cycles, so reference counting frees it and the cyclic
     # collector's scans only cost time. PyPy has no reference counting: its own GC is best
     # left alone (disabling it is 2.5x slower, a collection per step 15% slower).
@@ -167,36 +148,30 @@ def run_e2e(job, request):
     if cpython:
         gc.disable()
     for step in range(steps):
-        step_losses = model.token_losses(train_docs[step % len(train_docs)])
-        loss = (1 / len(step_losses)) * sum(step_losses)
-        loss.backward()
-        optimizer.step(step, steps)
-        loss_value = probes.num(loss.data, "loss")
-        losses.append(loss_value)
+        loss = probes.num(one_name(train_docs[step % len(train_docs)], step, steps), "loss")
+        losses.append(loss)
         if cpython:
             gc.collect(0)
-        if not (type(loss_value) in (int, float) and math.isfinite(loss_value)):
-            stopped = "training diverged: the loss was %s at step %d" % (loss_value, step + 1)
+        if not (type(loss) in (int, float) and math.isfinite(loss)):
+            stopped = "training diverged: the loss was %s at step %d" % (loss, step + 1)
         elif time.monotonic() > deadline:
             stopped = "the time budget ran out after %d of %d steps" % (step + 1, steps)
         if stopped or (step + 1) % every == 0 or step + 1 == steps:
-            checkpoints.append([step + 1, weights_of(model)])
+            checkpoints.append([step + 1, weights()])
         if stopped:
             break
-    return {
-        "checkpoints": checkpoints,
-        "uchars": "".join(tokenizer.uchars),
-        "steps_done": len(losses),
-        "stopped": stopped,
-        "losses_tail": losses[-100:],
-        "implementation": sys.implementation.name,
-    }
+    return {"checkpoints": checkpoints, "uchars": "".join(tokenizer.uchars), "steps_done": len(losses),
+            "stopped": stopped, "losses_tail": losses[-100:], "implementation": sys.implementation.name}
 
 
 def weights_of(model):
+    """The weights as plain numbers: {name: matrix}, or {"counts": table} for rung 0's."""
     import probes
 
-    return {k: [[probes.num(p.data, "weight") for p in row] for row in mat] for k, mat in model.state_dict.items()}
+    state = model.state_dict
+    if type(state) is list:
+        return {"counts": [[probes.num(c, "count") for c in row] for row in state]}
+    return {k: [[probes.num(getattr(p, "data", p), "weight") for p in row] for row in mat] for k, mat in state.items()}
 
 
 def main():

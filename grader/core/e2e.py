@@ -98,14 +98,19 @@ def held_out(seed: int) -> HeldOut:
 
 def _weights(weights, config) -> dict:
     """The weights as nested lists of floats of the reference's shapes; ProtocolError if not."""
+    ref = reference()
+    return matrices(weights, {k: (len(m), len(m[0])) for k, m in ref.model.init_state_dict(config, random.Random(0)).items()})
+
+
+def matrices(weights, shapes: dict) -> dict:
+    """weights ({entry: matrix}) as nested lists of floats of the given shapes, any non-finite
+    number (sent as "NaN", "Infinity") a nan; ProtocolError if not that."""
     if type(weights) is not dict:
         raise ProtocolError("no weights in the result")
-    ref = reference()
-    want = {k: (len(m), len(m[0])) for k, m in ref.model.init_state_dict(config, random.Random(0)).items()}
-    if set(weights) != set(want):
-        raise ProtocolError(f"the weights have entries {sorted(weights)[:5]}..., expected {sorted(want)[:5]}...")
+    if set(weights) != set(shapes):
+        raise ProtocolError(f"the weights have entries {sorted(weights)[:5]}..., expected {sorted(shapes)[:5]}...")
     out = {}
-    for k, (rows, cols) in want.items():
+    for k, (rows, cols) in shapes.items():
         mat = weights[k]
         if type(mat) is not list or len(mat) != rows or any(type(r) is not list or len(r) != cols for r in mat):
             raise ProtocolError(f"weights {k!r} do not have shape ({rows}, {cols})")

@@ -15,7 +15,7 @@ from typing import Optional
 
 from . import ladder_replay
 from .checks import ProtocolError, parse_result
-from .e2e import MAX_ERROR_CHARS, REPLAY_TOL, checkpoint_steps, score_loss
+from .e2e import MAX_ERROR_CHARS, REPLAY_TOL, checkpoint_steps, matrices, score_loss
 from .ladder_judge import reference_packages
 from .reference import DATA, REFERENCE_DIR
 from .results import ERROR, FAILED, PARTIAL, PASSED, CheckResult
@@ -38,27 +38,6 @@ def max_result_bytes(rung: int, steps: int, every: int) -> int:
     return n * sum(r * c for r, c in rung_facts(rung)[1].values()) * 26 + 2**17
 
 
-def _weights(weights, shapes: dict) -> dict:
-    """The weights as nested lists of numbers of the reference's shapes; ProtocolError if not."""
-    if type(weights) is not dict or set(weights) != set(shapes):
-        raise ProtocolError(f"the weights do not have the entries {sorted(shapes)}")
-    out = {}
-    for k, (rows, cols) in shapes.items():
-        mat = weights[k]
-        if type(mat) is not list or len(mat) != rows or any(type(r) is not list or len(r) != cols for r in mat):
-            raise ProtocolError(f"weights {k!r} do not have shape ({rows}, {cols})")
-        out[k] = [[_number(w, k) for w in r] for r in mat]
-    return out
-
-
-def _number(w, k: str) -> float:
-    if type(w) in (int, float):
-        return w
-    if type(w) is str and w in ("NaN", "Infinity", "-Infinity"):
-        return math.nan
-    raise ProtocolError(f"weights {k!r} hold a {type(w).__name__}")
-
-
 def _checkpoints(doc: dict, shapes: dict, steps: int, every: int) -> list:
     done = doc.get("steps_done")
     if type(done) is not int or not 1 <= done <= steps:
@@ -70,7 +49,7 @@ def _checkpoints(doc: dict, shapes: dict, steps: int, every: int) -> list:
     for item, step in zip(raw, want):
         if type(item) is not list or len(item) != 2 or type(item[0]) is not int or item[0] != step:
             raise ProtocolError(f"the checkpoint after step {step} is missing")
-        out.append((step, _weights(item[1], shapes)))
+        out.append((step, matrices(item[1], shapes)))
     return out
 
 
