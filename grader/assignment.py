@@ -27,8 +27,10 @@ class Assignment:
         rung 0's, microgpt/sampling.py rung 2's and 5's)."""
         return tuple(m for _, m in self.files)
 
-    def package_of(self, module: str) -> str:
-        return dict((m, p) for p, m in self.files)[module]
+    @property
+    def packages(self) -> dict:
+        """module -> the package its submitted file belongs to."""
+        return {m: p for p, m in self.files}
 
     def by_ladder_checks(self, t: Task) -> bool:
         """Is the task graded by the ladder's checks here (exercises/tests/ladder_checks.py),
@@ -42,11 +44,7 @@ class Assignment:
     @property
     def training_tasks(self) -> tuple:
         """The graded tasks whose code the training run uses."""
-        return tuple(t.id for t in self.tasks if t.module in self.training_modules and t.id != "sampling")
-
-    @property
-    def name(self) -> str:
-        return "microgpt" if self.rung == MICROGPT_RUNG else f"rung {self.rung}"
+        return tuple(t.id for t in self.tasks if t.module in self.training_modules)
 
 
 @lru_cache(maxsize=None)

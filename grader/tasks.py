@@ -190,5 +190,5 @@ RUNG_TRAINS = {
     2: (("microgpt", "value"), ("microgpt", "nn"), ("ladder", "sgd")),
     3: (("microgpt", "value"), ("microgpt", "nn"), ("ladder", "sgd"), ("ladder", "attention_head")),
     4: (("microgpt", "value"), ("microgpt", "nn"), ("microgpt", "attention"), ("ladder", "sgd")),
-    5: tuple(("microgpt", m) for m in TASK_MODULES if m != "sampling"),
+    5: tuple(("microgpt", m) for m in TASK_MODULES if m in requires(*TRAINING_ROOTS)),
 }

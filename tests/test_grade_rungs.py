@@ -96,9 +96,46 @@ def test_the_rung_s_files_are_what_is_graded(tmp_path):
     reference_files(0, subs / "both")
     (subs / "both" / "microgpt").mkdir()
     shutil.copyfile(ROOT / "exercises" / "microgpt" / "sampling.py", subs / "both" / "microgpt" / "sampling.py")
-    run = grade(submissions=subs, out_dir=tmp_path / "out", rung=0, run_e2e=False, **{k: v for k, v in QUICK.items()})
+    run = grade(submissions=subs, out_dir=tmp_path / "out", rung=0, run_e2e=False, **QUICK)
     doc = json.loads((tmp_path / "out" / "results.json").read_text())
     (student,) = run.students
     assert {r.task: r.score for r in student.results}["draw_name"] == load_rubric(rung=0)["draw_name"]
     assert any("microgpt/sampling.py" in n for n in student.notes), student.notes
     assert doc["settings"]["rung"] == 0
+
+
+ADDS_UP = b'{"name": "adds_up", "failures": [], "stub": "", "got": []}'
+
+
+@pytest.mark.parametrize("raw", [
+    b"[1, 2]",  # not an object
+    b'{"checks": [{"name": "counts", "failures": [], "stub": "", "got": [["w", {"dict": [[{"tuple": [[1]]}, 1]]}]]}, '
+    + ADDS_UP + b"]}",
+    b'{"checks": [{"name": "counts", "failures": [], "stub": "", "got": [["w", {"tuple": [1, 2]}], 5]}, ' + ADDS_UP + b"]}",
+])
+def test_a_malformed_ladder_result_is_that_task_s_error(raw):
+    """What a child sends that the judge cannot read (a JSON list, a dict key that cannot be
+    one, a recording that is not [what, answer]) costs the task, with a reason; it never raises."""
+    from grader.core import ladder_judge
+
+    twin = ladder_judge.make_twin(3)
+    result = ladder_judge.evaluate("count_pairs", 20.0, twin, raw)
+    assert result.score == 0 and result.status == "error" and "could not run" in result.message, result.message
+
+
+def test_pypy_and_this_process_check_training_alike():
+    """The held-out loss and the replay, run by pypy3 (as grading does) and here (without it),
+    give the same numbers: a count table of zeros is a uniform guess, and step 5's table is
+    five names' pairs away from it."""
+    import math
+
+    from grader.core import ladder_e2e
+
+    pypy = shutil.which("pypy3")
+    if pypy is None:
+        pytest.skip("pypy3 is not installed (.ci/run installs it)")
+    zeros = {"counts": [[0] * 27 for _ in range(27)]}
+    here, there = (ladder_e2e.held_out_loss(0, 7, zeros, p) for p in (None, pypy))
+    assert here == there and math.isclose(here, math.log(27))
+    here, there = (ladder_e2e.replay_report(0, 7, 10, [(5, zeros)], p) for p in (None, pypy))
+    assert here == there and here[0][:2] == [0, 5] and here[0][2] >= 1

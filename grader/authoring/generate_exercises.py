@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import importlib.util
 import json
 import math
 import sys
@@ -28,13 +27,12 @@ from grader import markers
 from grader.core import variants
 from grader.markers import MarkerError, replace_regions
 from grader.core import ladder_variants
-from grader.core.ladder_judge import reference_packages
+from grader.core.ladder_judge import load_checks, reference_packages
 from grader.tasks import LADDER_CHECK_RUNG, LADDER_TASKS, RUNGS, TASKS, Task, rung_task_ids
 
 FIXTURES = PUBLIC_TESTS / "fixtures.json"
 LADDER_FIXTURES = PUBLIC_TESTS / "ladder_fixtures.json"
 CHECKS = PUBLIC_TESTS / "checks.py"
-LADDER_CHECKS = PUBLIC_TESTS / "ladder_checks.py"
 TASK_GRAPH = PUBLIC_TESTS / "task_graph.py"  # the public tests ship without grader/: they get this copy
 GenerateError = MarkerError  # a reference file whose solution regions cannot be turned into stubs
 
@@ -103,21 +101,11 @@ def solution_lines(src: Path = SOLUTIONS) -> list[str]:
     return [line for p in package_files(src) for line in markers.solution_lines(p.read_text(encoding="utf-8"), p.name)]
 
 
-def _load_checks(path: Path = CHECKS, name: str = "microgpt_exercise_checks"):
-    if str(PUBLIC_TESTS) not in sys.path:
-        sys.path.insert(0, str(PUBLIC_TESTS))  # the checks import task_graph
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
 @contextmanager
 def _reference_package():
     """The reference microgpt package, imported from solutions/ (never the skeleton), its ladder
     beside it; whatever was imported under those names before is put back after."""
-    with reference_packages() as (_, package, _):
+    with reference_packages() as (_, package):
         yield package
 
 
@@ -142,7 +130,7 @@ def task_graph_text() -> str:
 
 def fixtures_text() -> str:
     """The known answers of the public tests, computed by the reference."""
-    checks = _load_checks()
+    checks = load_checks("microgpt_exercise_checks", path=CHECKS)
     with _reference_package() as reference:
         fixtures = checks.compute_fixtures(reference)
         add_variants(fixtures, checks, reference)
@@ -152,7 +140,7 @@ def fixtures_text() -> str:
 
 def ladder_fixtures_text() -> str:
     """The known answers and known mistakes of the ladder's public checks."""
-    checks = _load_checks(LADDER_CHECKS, "ladder_exercise_checks")
+    checks = load_checks("ladder_exercise_checks")
     with _reference_package() as reference:
         ladder = checks.import_ladder()
         if Path(ladder.__file__).resolve().parent != LADDER_SOLUTIONS.resolve():

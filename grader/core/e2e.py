@@ -13,17 +13,16 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from . import heldout, replay
 from .checks import ProtocolError, parse_result
 from .reference import DATA, REFERENCE_DIR, reference
 from .results import ERROR, FAILED, PARTIAL, PASSED, CheckResult
-from ..tasks import TASKS, TRAINING_ROOTS, requires
+from ..tasks import TRAINING_ROOTS, requires
 
 NO_LEARNING = math.log(27)  # the loss of a uniform guess over 26 letters + BOS
 PACKAGE_MODULES = requires(*TRAINING_ROOTS)  # what the child trains with: the student's task files, the kit's rest
-TRAINING_TASKS = tuple(t.id for t in TASKS if t.module in PACKAGE_MODULES)  # every task but sampling
 INTERVALS = 20  # checkpoints per run, each interval replayed
 # The largest difference allowed between a checkpoint and the reference's replay of its
 # interval, per weight. Correct solutions written differently from the reference (sums in
@@ -46,9 +45,8 @@ def checkpoint_steps(done: int, every: int) -> list:
 
 @lru_cache(maxsize=None)
 def _n_params() -> int:
-    ref = reference()
-    config = ref.config.GPTConfig(vocab_size=len(held_out_uchars()) + 1)
-    return sum(len(m) * len(m[0]) for m in ref.model.init_state_dict(config, random.Random(0)).values())
+    config = reference().config.GPTConfig(vocab_size=len(held_out_uchars()) + 1)
+    return sum(rows * cols for rows, cols in model_shapes(config).values())
 
 
 def held_out_uchars() -> str:
@@ -96,10 +94,9 @@ def held_out(seed: int) -> HeldOut:
     return HeldOut("".join(tok.uchars), [tok.encode(d) for d in val])
 
 
-def _weights(weights, config) -> dict:
-    """The weights as nested lists of floats of the reference's shapes; ProtocolError if not."""
-    ref = reference()
-    return matrices(weights, {k: (len(m), len(m[0])) for k, m in ref.model.init_state_dict(config, random.Random(0)).items()})
+def model_shapes(config) -> dict:
+    """{entry: (rows, cols)} of the reference model's weights."""
+    return {k: (len(m), len(m[0])) for k, m in reference().model.init_state_dict(config, random.Random(0)).items()}
 
 
 def matrices(weights, shapes: dict) -> dict:
@@ -148,7 +145,7 @@ def held_out_loss(weights: dict, config, val: HeldOut, pypy: Optional[str] = Non
     return heldout.mean_token_loss(weights, config.n_layer, config.n_head, config.block_size, val.docs_tokens)
 
 
-def _checkpoints(doc: dict, config, steps: int, every: int) -> list:
+def _checkpoints(doc: dict, shapes: dict, steps: int, every: int) -> list:
     """[(step, weights)] exactly at checkpoint_steps(steps_done); ProtocolError if not."""
     done = doc.get("steps_done")
     if type(done) is not int or not 1 <= done <= steps:
@@ -161,7 +158,7 @@ def _checkpoints(doc: dict, config, steps: int, every: int) -> list:
     for item, step in zip(raw, want):
         if type(item) is not list or len(item) != 2 or item[0] != step or type(item[0]) is not int:
             raise ProtocolError(f"the checkpoint after step {step} is missing")
-        out.append((step, _weights(item[1], config)))
+        out.append((step, matrices(item[1], shapes)))
     return out
 
 
@@ -203,28 +200,37 @@ def check_replay(report: list) -> tuple[str, str]:
 
 def evaluate(raw: bytes, points: float, pass_loss: float, val: HeldOut, steps: int, pypy: Optional[str] = None,
              *, seed: int, every: int, stage_seconds: Optional[dict] = None) -> CheckResult:
-    """Score a child's e2e result; never raises on what a child sent."""
-    ref = reference()
-    config = ref.config.GPTConfig(vocab_size=len(val.uchars) + 1)
+    """Score a child's microgpt e2e result; never raises on what a child sent."""
+    config = reference().config.GPTConfig(vocab_size=len(val.uchars) + 1)
+    return scored_run(raw, points, pass_loss, val.uchars, model_shapes(config), steps, every,
+                      loss_of=lambda weights: held_out_loss(weights, config, val, pypy),
+                      replay_of=lambda checkpoints: replay_report(checkpoints, seed, steps, pypy), stage_seconds=stage_seconds)
+
+
+def scored_run(raw: bytes, points: float, pass_loss: float, uchars: str, shapes: dict, steps: int, every: int, *,
+               loss_of: Callable, replay_of: Callable, stage_seconds: Optional[dict] = None, label: str = "") -> CheckResult:
+    """Score a child's training result (microgpt's or a ladder rung's): its checkpoints of the
+    given shapes, the held-out loss the grader computes of the last (loss_of(weights)), credited
+    only when every interval replays (replay_of(checkpoints): the report). Never raises on what
+    a child sent."""
     try:
         doc = parse_result(raw)
         if "error" in doc:
             error = doc["error"] if type(doc["error"]) is str else "(no description)"
             return CheckResult("e2e", 0.0, points, ERROR, f"training crashed:\n{error.strip()[-MAX_ERROR_CHARS:]}")
-        if doc.get("uchars") != val.uchars:
+        if doc.get("uchars") != uchars:
             raise ProtocolError("the vocabulary does not match data/names.txt")
-        checkpoints = _checkpoints(doc, config, steps, every)
+        checkpoints = _checkpoints(doc, shapes, steps, every)
         stopped = doc.get("stopped") if type(doc.get("stopped")) is str else ""
         done = checkpoints[-1][0]
     except (ProtocolError, ValueError, RecursionError) as e:  # ValueError: an int past Python's digit limit
         return CheckResult("e2e", 0.0, points, ERROR, f"the training result could not be accepted: {str(e)[:200]}")
-    loss = held_out_loss(checkpoints[-1][1], config, val, pypy)
-    score, message = score_loss(loss, points, pass_loss)
-    message = f"trained {done} of {steps} steps" + (f" ({stopped[:200]})" if stopped else "") + f"; {message}"
+    score, message = score_loss(loss_of(checkpoints[-1][1]), points, pass_loss)
+    message = f"{label}trained {done} of {steps} steps" + (f" ({stopped[:200]})" if stopped else "") + f"; {message}"
     flag = ""
     if score > 0:  # a run that earns nothing needs no proof
         t0 = time.monotonic()
-        flag, why = check_replay(replay_report(checkpoints, seed, steps, pypy))
+        flag, why = check_replay(replay_of(checkpoints))
         if stage_seconds is not None:
             stage_seconds["replay"] = stage_seconds.get("replay", 0.0) + time.monotonic() - t0
         if flag:

@@ -27,7 +27,7 @@ from .staging import NOT_SUBMITTED as MODULE_NOT_SUBMITTED
 from .staging import OK, Staged, select
 from .submissions import Submission, find_submissions
 from .. import markers
-from ..tasks import TASK_MODULES, TASKS, requires
+from ..tasks import TASK_MODULES, requires, task as task_info
 
 GRADER_VERSION = "1.0"
 GRADER_DIR = Path(__file__).resolve().parent  # the trusted core
@@ -239,7 +239,7 @@ def reference_speed_cpu_s(settings: Settings, isolation: sandbox.Isolation, inpu
     machine, in this sandbox, with this run's inputs. The child runs no student code."""
     reference = Staged(sources={m: (REFERENCE_DIR / f"{m}.py").read_text(encoding="utf-8") for m in TASK_MODULES},
                        status={m: OK for m in TASK_MODULES})
-    backward = next(t for t in TASKS if t.id == "backward")
+    backward = task_info("backward")
     limits, best = _task_limits(settings), float("inf")
     for _ in range(SPEED_TRIES):
         job = _job_dir(reference, backward.module, _request(backward, inputs, False, False), isolation, 0)
@@ -300,8 +300,8 @@ def _package_job_dir(ctx: Context, staged: Staged, request: dict, slot: int, sta
         pkg.mkdir(parents=True)
         for path in skeleton.glob("*.py"):
             shutil.copyfile(path, pkg / path.name)
-        for m in ctx.assignment.modules:
-            if ctx.assignment.package_of(m) == package and m in staged.sources:
+        for p, m in ctx.assignment.files:
+            if p == package and m in staged.sources:
                 (pkg / f"{m}.py").write_text(staged.sources[m], encoding="utf-8")
         for p, m in stand_ins:
             if p == package:
@@ -319,8 +319,6 @@ def _package_job_dir(ctx: Context, staged: Staged, request: dict, slot: int, sta
 def ladder_stand_ins(task) -> tuple:
     """The files a ladder task's sealed run takes from the reference: those of the tasks its
     checks run, but its own (a dependency in its own file is the student's in both runs)."""
-    from ..tasks import task as task_info
-
     deps = [task_info(d) for d in task.depends_on]
     return tuple(dict.fromkeys((d.package, d.module) for d in deps if (d.package, d.module) != (task.package, task.module)))
 
@@ -431,7 +429,7 @@ def grade_e2e(ctx: Context, staged: Staged, task_results: list, slot: int) -> Ch
     return _bounded(result)
 
 
-def with_likely_cause(result: CheckResult, task_results: list, training_tasks: tuple = e2e.TRAINING_TASKS) -> CheckResult:
+def with_likely_cause(result: CheckResult, task_results: list, training_tasks: tuple) -> CheckResult:
     """A failed training run's likely cause, from the tasks' final results (sealed runs
     included): the pieces it uses that did not pass every check."""
     if result.status not in ("passed", SKIPPED) and result.flag != "weights not from training":

@@ -1,8 +1,8 @@
 """End to end for a ladder rung (0-4): the student's files train the rung in a child, which
 returns its weights (rung 0: its counts) every `checkpoint_every` steps; the grader computes
 the held-out loss of the last ones itself and credits it only when every interval replays on
-the reference's rung within e2e.REPLAY_TOL (grader/core/ladder_replay.py). Scored as microgpt's
-e2e: full marks at or under the rung's pass mark, linear down to no learning."""
+the reference's rung within e2e.REPLAY_TOL (grader/core/ladder_replay.py). Scored by microgpt's
+e2e.scored_run: full marks at or under the rung's pass mark, linear down to no learning."""
 from __future__ import annotations
 
 import json
@@ -11,20 +11,19 @@ import random
 import subprocess
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from . import ladder_replay
-from .checks import ProtocolError, parse_result
-from .e2e import MAX_ERROR_CHARS, REPLAY_TOL, checkpoint_steps, matrices, score_loss
+from .e2e import REPLAY_TOL, checkpoint_steps, scored_run
 from .ladder_judge import reference_packages
 from .reference import DATA, REFERENCE_DIR
-from .results import ERROR, FAILED, PARTIAL, PASSED, CheckResult
+from .results import CheckResult
 
 
 @lru_cache(maxsize=None)
 def rung_facts(rung: int) -> tuple:
     """(pass mark, {entry: (rows, cols)} of the rung's weights), from the reference's rung."""
-    with reference_packages() as (lad, mg, _):
+    with reference_packages() as (lad, mg):
         r = lad.rungs.rung(rung)
         tokenizer = mg.data.Tokenizer.from_docs(mg.data.load_docs(DATA))
         model = r.new_model(r.config(tokenizer.vocab_size), random.Random(0))
@@ -38,68 +37,38 @@ def max_result_bytes(rung: int, steps: int, every: int) -> int:
     return n * sum(r * c for r, c in rung_facts(rung)[1].values()) * 26 + 2**17
 
 
-def _checkpoints(doc: dict, shapes: dict, steps: int, every: int) -> list:
-    done = doc.get("steps_done")
-    if type(done) is not int or not 1 <= done <= steps:
-        raise ProtocolError("the number of steps done is missing or out of range")
-    raw, want = doc.get("checkpoints"), checkpoint_steps(done, every)
-    if type(raw) is not list or len(raw) != len(want):
-        raise ProtocolError(f"expected {len(want)} checkpoints (every {every} steps and the last step)")
-    out = []
-    for item, step in zip(raw, want):
-        if type(item) is not list or len(item) != 2 or type(item[0]) is not int or item[0] != step:
-            raise ProtocolError(f"the checkpoint after step {step} is missing")
-        out.append((step, matrices(item[1], shapes)))
-    return out
-
-
-def checked(rung: int, seed: int, steps: int, checkpoints: list, replay: bool, pypy: Optional[str] = None) -> dict:
-    """ladder_replay.check on the reference, by pypy3 when given, else in this process."""
+def _by_reference(doc: dict, in_process: Callable, pypy: Optional[str]):
+    """ladder_replay's answer to `doc`, by pypy3 when given (its JSON's nulls read by
+    in_process's caller as nan or inf), else in_process(ladder, microgpt) here."""
     if pypy:
-        doc = {"reference": str(REFERENCE_DIR.parent), "names": str(DATA), "rung": rung, "seed": seed, "steps": steps,
-               "checkpoints": [[s, w] for s, w in checkpoints], "stop_above": REPLAY_TOL, "replay": replay}
+        doc = {"reference": str(REFERENCE_DIR.parent), "names": str(DATA), **doc}
         try:
             out = subprocess.run([pypy, "-I", str(Path(ladder_replay.__file__))], input=json.dumps(doc, allow_nan=True),
                                  capture_output=True, text=True, timeout=1800)
             if out.returncode == 0:
-                got = json.loads(out.stdout)
-                nan = (lambda x: math.nan if x is None else x)
-                return {"loss": nan(got["loss"]), "report": [[a, b, math.inf if d is None else d, w] for a, b, d, w in got["report"]]}
-        except (OSError, subprocess.TimeoutExpired, ValueError, KeyError, TypeError):
+                return json.loads(out.stdout)
+        except (OSError, subprocess.TimeoutExpired, ValueError):
             pass
-    with reference_packages() as (lad, mg, _):
-        return ladder_replay.check(mg, lad, rung, str(DATA), seed, steps, checkpoints, REPLAY_TOL, replay)
+    with reference_packages() as (lad, mg):
+        return in_process(lad, mg)
+
+
+def held_out_loss(rung: int, seed: int, weights: dict, pypy: Optional[str] = None) -> float:
+    loss = _by_reference({"rung": rung, "seed": seed, "weights": weights},
+                         lambda lad, mg: ladder_replay.held_out_loss(mg, lad, rung, str(DATA), seed, weights), pypy)
+    return math.nan if loss is None else loss
+
+
+def replay_report(rung: int, seed: int, steps: int, checkpoints: list, pypy: Optional[str] = None) -> list:
+    report = _by_reference(
+        {"rung": rung, "seed": seed, "steps": steps, "checkpoints": [[s, w] for s, w in checkpoints], "stop_above": REPLAY_TOL},
+        lambda lad, mg: ladder_replay.replay(mg, lad, rung, str(DATA), seed, steps, checkpoints, REPLAY_TOL), pypy)
+    return [[a, b, math.inf if d is None else d, w] for a, b, d, w in report]
 
 
 def evaluate(raw: bytes, points: float, pass_loss: float, uchars: str, *, rung: int, seed: int, steps: int, every: int,
              pypy: Optional[str] = None) -> CheckResult:
     """Score a child's ladder e2e result; never raises on what a child sent."""
-    _, shapes = rung_facts(rung)
-    try:
-        doc = parse_result(raw)
-        if "error" in doc:
-            error = doc["error"] if type(doc["error"]) is str else "(no description)"
-            return CheckResult("e2e", 0.0, points, ERROR, f"training crashed:\n{error.strip()[-MAX_ERROR_CHARS:]}")
-        if doc.get("uchars") != uchars:
-            raise ProtocolError("the vocabulary does not match data/names.txt")
-        checkpoints = _checkpoints(doc, shapes, steps, every)
-        stopped = doc.get("stopped") if type(doc.get("stopped")) is str else ""
-    except (ProtocolError, ValueError, RecursionError) as e:
-        return CheckResult("e2e", 0.0, points, ERROR, f"the training result could not be accepted: {str(e)[:200]}")
-    loss = checked(rung, seed, steps, checkpoints, replay=False, pypy=pypy)["loss"]
-    score, message = score_loss(loss, points, pass_loss)
-    message = f"rung {rung}: trained {checkpoints[-1][0]} of {steps} steps" + (f" ({stopped[:200]})" if stopped else "") + f"; {message}"
-    flag = ""
-    if score > 0:  # a run that earns nothing needs no proof
-        report = checked(rung, seed, steps, checkpoints, replay=True, pypy=pypy)["report"]
-        bad = next((r for r in report if not r[2] <= REPLAY_TOL), None)
-        if bad is not None or len(report) != len(checkpoints):
-            start, end, diff, where = bad or report[-1]
-            flag = "weights not from training" if start > 0 else "training not reproduced"
-            score = 0.0
-            message += (f"\nnot credited: the weights after step {end} are not what the reference's rung {rung} step gives from "
-                        f"your weights after step {start} (largest difference {diff:.3g} in {where}; tolerance {REPLAY_TOL:g})")
-        else:
-            message += f"\nproven: all {len(checkpoints)} intervals of training replay within {REPLAY_TOL:g}"
-    status = PASSED if score == points else (PARTIAL if score > 0 else FAILED)
-    return CheckResult("e2e", score, points, status, message, flag=flag)
+    return scored_run(raw, points, pass_loss, uchars, rung_facts(rung)[1], steps, every,
+                      loss_of=lambda weights: held_out_loss(rung, seed, weights, pypy),
+                      replay_of=lambda checkpoints: replay_report(rung, seed, steps, checkpoints, pypy), label=f"rung {rung}: ")

@@ -99,7 +99,8 @@ def _ours(name: str) -> bool:
 def reference_packages():
     """The reference's microgpt and ladder packages (solutions/), imported under their own
     names, which the ladder's absolute imports need; whatever was imported under those names
-    before is set aside and put back after. Yields (ladder, microgpt, their modules)."""
+    before is set aside and put back after. Yields (ladder, microgpt); their modules keep
+    working after (the reference imports nothing when its functions run)."""
     saved = {k: sys.modules.pop(k) for k in list(sys.modules) if _ours(k)}
     sys.path.insert(0, str(SOLUTIONS.parent))
     try:
@@ -111,7 +112,7 @@ def reference_packages():
         lad = importlib.import_module("ladder")
         for name in ("rungs", "train"):  # and through them every ladder module
             importlib.import_module(f"ladder.{name}")
-        yield lad, mg, {k: m for k, m in sys.modules.items() if _ours(k)}
+        yield lad, mg
     finally:
         sys.path.remove(str(SOLUTIONS.parent))
         for k in [k for k in sys.modules if _ours(k)]:
@@ -119,11 +120,12 @@ def reference_packages():
         sys.modules.update(saved)
 
 
-def load_checks(name: str, inputs: dict = None) -> types.ModuleType:
-    """A private copy of exercises/tests/ladder_checks.py, its inputs replaced by `inputs`."""
+def load_checks(name: str, inputs: dict = None, path: Path = LADDER_CHECKS) -> types.ModuleType:
+    """A private copy of a public checks module (exercises/tests/ladder_checks.py by default),
+    its inputs replaced by `inputs`."""
     if str(PUBLIC_TESTS) not in sys.path:
-        sys.path.append(str(PUBLIC_TESTS))  # the checks import checks.py and task_graph.py beside them
-    spec = importlib.util.spec_from_file_location(name, LADDER_CHECKS)
+        sys.path.insert(0, str(PUBLIC_TESTS))  # the checks import checks.py and task_graph.py beside them
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
@@ -141,7 +143,6 @@ class Twin:
     mg: object
     fixtures: dict
     inputs: dict
-    modules: dict  # the reference's modules by name, put under their names while a check runs
 
     def judge(self, task: str, check_name: str, got: dict) -> list:
         """The check's failures when its comparisons see `got` ({what: answer}) instead of the
@@ -156,34 +157,20 @@ class Twin:
 
         self.checks.compare = judged
         try:
-            with _reference_imports(self):
-                return self.checks.run_check(c, self.lad, self.mg, self.fixtures)
+            return self.checks.run_check(c, self.lad, self.mg, self.fixtures)
         finally:
             self.checks.compare = compare
-
-
-@contextmanager
-def _reference_imports(twin: Twin):
-    """The reference's modules under their own names while its code runs (a check may import)."""
-    saved = {k: sys.modules.pop(k) for k in list(sys.modules) if _ours(k)}
-    sys.modules.update(twin.modules)
-    try:
-        yield
-    finally:
-        for k in [k for k in sys.modules if _ours(k)]:
-            del sys.modules[k]
-        sys.modules.update(saved)
 
 
 def make_twin(seed: int) -> Twin:
     """The ladder's checks on this run's fresh inputs, with the reference's answers to them."""
     inputs = fresh_inputs(seed)
     checks = load_checks(f"_ladder_checks_run_{seed}", inputs)
-    with reference_packages() as (lad, mg, modules):
+    with reference_packages() as (lad, mg):
         fixtures = checks.compute_fixtures(lad, mg)
         for task, variants_of in ladder_variants.compute(checks, lad, mg).items():
             fixtures[task]["variants"] = variants_of
-    return Twin(checks, lad, mg, fixtures, inputs, modules)
+    return Twin(checks, lad, mg, fixtures, inputs)
 
 
 # ----- what a child sends -------------------------------------------------------------------
@@ -204,9 +191,12 @@ def unwire(x, depth=0):
         return tuple(unwire(v, depth + 1) for v in x["tuple"])
     if type(x) is dict and set(x) == {"dict"} and type(x["dict"]) is list:
         pairs = [unwire(p, depth + 1) for p in x["dict"]]
-        if not all(type(p) is list and len(p) == 2 and type(p[0]) in (str, int, float, bool, type(None), tuple) for p in pairs):
+        if not all(type(p) is list and len(p) == 2 for p in pairs):
             raise ProtocolError("a dict entry is not a key and a value")
-        return dict((k, v) for k, v in pairs)
+        try:
+            return dict((k, v) for k, v in pairs)
+        except TypeError:  # a key that cannot be one (a tuple holding a list)
+            raise ProtocolError("a dict key the checks cannot read") from None
     if type(x) is dict and set(x) == {"float"} and x["float"] in ("nan", "inf", "-inf"):
         return float(x["float"])
     if type(x) is dict and {"object", "repr"} <= set(x) and type(x["object"]) is str and type(x["repr"]) is str:
@@ -233,7 +223,9 @@ def parse(raw: bytes, names: list) -> dict:
         doc = json.loads(raw)
     except (ValueError, RecursionError):
         raise ProtocolError("the result is not JSON") from None
-    if type(doc) is dict and type(doc.get("error")) is str:
+    if type(doc) is not dict:
+        raise ProtocolError("the result is not a JSON object")
+    if type(doc.get("error")) is str:
         raise ProtocolError(doc["error"][-MAX_FAILURE_CHARS:])
     checks = doc.get("checks")
     if type(checks) is not list or [type(c) is dict and c.get("name") for c in checks] != names:
@@ -256,26 +248,26 @@ def evaluate(task: str, points: float, twin: Twin, raw: bytes, *, deps: str = ""
     passing when neither the child (without an answer) nor the judge (with one) found a failure.
     deps: when the child ran with the reference's versions of these, the check is sealed: its
     words are the grader's own (the check's name, a known mistake's name), none of the child's."""
-    names = [c.name for c in twin.checks.checks_of(task)]
+    checks = twin.checks.checks_of(task)
     try:
-        recorded = parse(raw, names)
+        recorded = parse(raw, [c.name for c in checks])
     except ProtocolError as e:
         if deps:
             return CheckResult(task, 0.0, points, ERROR, "the checks gave no usable result\n" + NOTE.format(deps=deps), sealed=True)
         return CheckResult(task, 0.0, points, ERROR, f"the checks could not run:\n{e}")
-    details, passed = [], 0
-    for name in names:
-        failures, got, stub = recorded[name]
+    details = []
+    for c in checks:
+        failures, got, stub = recorded[c.name]
         if stub:
             fails = [f"not implemented yet: {stub}" if not deps else "not implemented yet"]
         else:
-            fails = twin.judge(task, name, got) + failures
+            fails = twin.judge(task, c.name, got) + failures
         if deps:
-            fails = [_sealed_words(task, name, f, twin) for f in fails[:1]]
-        passed += not fails
-        details.append(CheckDetail(name, twin.checks.checks_of(task)[names.index(name)].hint, not fails, "\n".join(fails[:1])))
-    score = round(points * passed / len(names), 2)
-    status = PASSED if passed == len(names) else (PARTIAL if passed else FAILED)
+            fails = [_sealed_words(c.name, f, twin) for f in fails[:1]]
+        details.append(CheckDetail(c.name, c.hint, not fails, "\n".join(fails[:1])))
+    passed = sum(d.passed for d in details)
+    score = round(points * passed / len(checks), 2)
+    status = PASSED if passed == len(checks) else (PARTIAL if passed else FAILED)
     failing = [d for d in details if not d.passed]
     message = "all checks pass" if not failing else "\n".join(f"{task}: {d.name}: {d.message}" for d in failing[:1])
     if deps:
@@ -283,11 +275,10 @@ def evaluate(task: str, points: float, twin: Twin, raw: bytes, *, deps: str = ""
     return CheckResult(task, score, points, status, message, details=details, sealed=bool(deps))
 
 
-def _sealed_words(task: str, check: str, failure: str, twin: Twin) -> str:
+def _sealed_words(check: str, failure: str, twin: Twin) -> str:
     """A sealed failure as the grader words it: that the check failed, and a known mistake's
-    name when the judge found the answer to be one (the name is the grader's text)."""
-    causes = {cause for by_key in twin.fixtures.get(task, {}).get("variants", {}).values() for cause in by_key}
-    if task == "linear":
-        causes |= {cause for by_key in twin.fixtures["linear_floats"].get("variants", {}).values() for cause in by_key}
+    name when the judge found the answer to be one (only a name in the grader's catalogue)."""
+    causes = {cause for answers in twin.fixtures.values() for by_key in answers.get("variants", {}).values()
+              for cause in by_key}
     named = [c for c in failure.split("\nlikely cause: ", 1)[-1].split(" -- or: ") if c in causes] if "\nlikely cause: " in failure else []
     return f"the {check} check failed" + (f"\nlikely cause: {' -- or: '.join(named)}" if named else "")

@@ -7,8 +7,8 @@ interval restarts from the child's checkpoint (SGD and counting keep no other st
 reference's step on the same names and compares the result with the next checkpoint, as
 replay.py does for microgpt.
 
-Trusted code: run in the grader's process (`check(...)`) or as `pypy3 -I ladder_replay.py <
-request.json` (faster), which imports the reference packages from the folder named in it.
+Trusted code: run in the grader's process or as `pypy3 -I ladder_replay.py < request.json`
+(faster), which imports the reference packages from the folder named in it.
 """
 from __future__ import annotations
 
@@ -49,10 +49,9 @@ def _difference(model, weights: dict) -> tuple:
     return worst, where
 
 
-def check(mg, lad, rung: int, names_path: str, seed: int, steps: int, checkpoints: list, stop_above: float,
-          replay: bool = True) -> dict:
-    """{"loss": held-out loss of the last checkpoint, "report": [[start, end, max |diff|, entry]]
-    per interval (up to the first above stop_above; none when not `replay`)}."""
+def _start(mg, lad, rung: int, names_path: str, seed: int, steps: int) -> tuple:
+    """(the rung, its training config, its model at init, the training and the held-out names
+    as token ids), as ladder/train.py builds them from the seed."""
     r = lad.rungs.rung(rung)
     tc = r.train_config(num_steps=steps, seed=seed)
     rng = random.Random(seed)
@@ -60,28 +59,38 @@ def check(mg, lad, rung: int, names_path: str, seed: int, steps: int, checkpoint
     tokenizer = mg.data.Tokenizer.from_docs(docs)
     model = r.new_model(r.config(tokenizer.vocab_size), rng)
     train, val = mg.data.split(docs, tc.num_val)
-    train_docs = [tokenizer.encode(d) for d in train]
+    return r, tc, model, [tokenizer.encode(d) for d in train], [tokenizer.encode(d) for d in val]
+
+
+def held_out_loss(mg, lad, rung: int, names_path: str, seed: int, weights: dict) -> float:
+    """The rung's held-out loss with these weights installed, by the reference's forward pass."""
+    r, _, model, _, val = _start(mg, lad, rung, names_path, seed, 1)
+    _install(model, weights)
+    return r.held_out_loss(model, val)
+
+
+def replay(mg, lad, rung: int, names_path: str, seed: int, steps: int, checkpoints: list, stop_above: float) -> list:
+    """[[start, end, max |diff|, entry]] per interval, up to the first above stop_above."""
+    r, tc, model, train_docs, _ = _start(mg, lad, rung, names_path, seed, steps)
+    one_name = r.new_step(model, tc)
     report, start = [], 0
-    if replay:
-        one_name = r.new_step(model, tc)
-        for end, weights in checkpoints:
-            for step in range(start, end):
-                one_name(train_docs[step % len(train_docs)], step, steps)
-            worst, where = _difference(model, weights)
-            _install(model, weights)  # the next interval starts from the child's checkpoint
-            report.append([start, end, worst, where])
-            gc.collect()
-            if not worst <= stop_above:
-                break
-            start = end
-    _install(model, checkpoints[-1][1])
-    loss = r.held_out_loss(model, [tokenizer.encode(d) for d in val])
-    return {"loss": loss, "report": report}
+    for end, weights in checkpoints:
+        for step in range(start, end):
+            one_name(train_docs[step % len(train_docs)], step, steps)
+        worst, where = _difference(model, weights)
+        _install(model, weights)  # the next interval starts from the child's checkpoint
+        report.append([start, end, worst, where])
+        gc.collect()
+        if not worst <= stop_above:
+            break
+        start = end
+    return report
 
 
 def main() -> None:
-    """`pypy3 -I ladder_replay.py < {"reference", "names", "rung", "seed", "steps", "checkpoints",
-    "stop_above", "replay"}`: prints check()'s answer as JSON (nan and inf as null)."""
+    """`pypy3 -I ladder_replay.py < {"reference", "names", "rung", "seed", ...}`: with "weights",
+    prints held_out_loss (null for nan); with "steps", "checkpoints" and "stop_above", replay's
+    report (inf as null)."""
     import importlib
 
     doc = json.load(sys.stdin)
@@ -90,10 +99,12 @@ def main() -> None:
     importlib.import_module("microgpt.data")
     lad = importlib.import_module("ladder")
     importlib.import_module("ladder.rungs")
-    out = check(mg, lad, doc["rung"], doc["names"], doc["seed"], doc["steps"], doc["checkpoints"], doc["stop_above"],
-                doc["replay"])
     finite = (lambda x: x if math.isfinite(x) else None)
-    print(json.dumps({"loss": finite(out["loss"]), "report": [[a, b, finite(d), w] for a, b, d, w in out["report"]]}))
+    if "weights" in doc:
+        print(json.dumps(finite(held_out_loss(mg, lad, doc["rung"], doc["names"], doc["seed"], doc["weights"]))))
+        return
+    report = replay(mg, lad, doc["rung"], doc["names"], doc["seed"], doc["steps"], doc["checkpoints"], doc["stop_above"])
+    print(json.dumps([[a, b, finite(d), w] for a, b, d, w in report]))
 
 
 if __name__ == "__main__":

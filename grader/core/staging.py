@@ -41,7 +41,7 @@ def select(sub: Submission, assignment: Assignment = None) -> Staged:
             staged.status[m] = f"unreadable submission: {sub.error}"
         staged.notes.extend(sub.notes)
         return staged
-    graded = graded_entries(sub.entries, dict((m, p) for p, m in assignment.files))
+    graded = graded_entries(sub.entries, assignment.packages)
     ignored = [e.path for e in sub.entries if e.module is None or graded.get(e.module) is not e]
     for m in modules:
         e = graded.get(m)
