@@ -14,7 +14,7 @@ from grader import markers
 from grader.core import engine
 from grader.core.reference import REFERENCE_DIR
 from grader.core.staging import OK, Staged
-from grader.tasks import TASK_MODULES, task
+from grader.tasks import TASK_MODULES, TASKS, task
 
 # task -> (module, old, new, the checks that must fail)
 BUGS = {
@@ -103,7 +103,7 @@ def test_recursive_topological_sort_gets_full_marks(ctx):
 
 def test_reference_passes_every_check(ctx):
     staged = staged_with("value", "", "")
-    for t in engine.TASKS:
+    for t in TASKS:
         result = engine.grade_task(ctx, staged, t, 0)
         assert result.score == result.max_score, f"{t.id}: {result.message}"
 
