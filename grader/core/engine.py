@@ -34,8 +34,8 @@ GRADER_DIR = Path(__file__).resolve().parent  # the trusted core
 CHILD_DIR = GRADER_DIR.parent / "child"  # everything a sandboxed child receives
 # The code that decides a score: this package, the child package and the catalogue files beside
 # them. Exporters, platforms and authoring tools cannot change a score.
-GRADING_CODE = (GRADER_DIR, CHILD_DIR, GRADER_DIR.parent / "tasks.py", GRADER_DIR.parent / "markers.py",
-                GRADER_DIR.parent / "paths.py")
+GRADING_CODE = (GRADER_DIR, CHILD_DIR, GRADER_DIR.parent / "tasks.py", GRADER_DIR.parent / "assignment.py",
+                GRADER_DIR.parent / "markers.py", GRADER_DIR.parent / "paths.py")
 
 
 @dataclass
