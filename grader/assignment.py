@@ -18,6 +18,11 @@ class Assignment:
     files: tuple  # (package, module) of every file a submission provides: the graded tasks' and the training's
 
     @property
+    def title(self) -> str:
+        """Its name in feedback and on the platforms."""
+        return "microgpt" if self.rung == MICROGPT_RUNG else f"microgpt ladder, rung {self.rung} (train{self.rung}.py)"
+
+    @property
     def task_ids(self) -> tuple:
         return tuple(t.id for t in self.tasks)
 

@@ -50,6 +50,8 @@ def test_the_reference_gets_every_task_and_proven_training(tmp_path, rung):
         if task != "e2e":
             assert r.score == points[task], (task, r.message)
     assert results["e2e"].score > 0 and "proven: all" in results["e2e"].message, results["e2e"].message
+    title = (tmp_path / "out" / "feedback" / "reference.md").read_text(encoding="utf-8").splitlines()[0]
+    assert title == f"# microgpt ladder, rung {rung} (train{rung}.py): feedback for reference"
 
 
 # rung -> (file, what the reference says, the bug, the task that loses, what its feedback names)
@@ -139,3 +141,12 @@ def test_pypy_and_this_process_check_training_alike():
     assert here == there and math.isclose(here, math.log(27))
     here, there = (ladder_e2e.replay_report(0, 7, 10, [(5, zeros)], p) for p in (None, pypy))
     assert here == there and here[0][:2] == [0, 5] and here[0][2] >= 1
+
+
+def test_no_child_may_read_the_ladders_reference():
+    """The isolation probe tries the ladder's reference as it tries microgpt's: a child that
+    could read solutions/ladder stops grading like one that could read solutions/microgpt."""
+    from grader.core.engine import make_context
+
+    reach = dict(make_context(seed=1, run_e2e=False, rung=0, allow_weak_isolation=True).isolation.reach)
+    assert "read the ladder's hidden reference" in reach and "read the hidden reference" in reach

@@ -21,6 +21,7 @@ import pytest
 jsonschema = pytest.importorskip("jsonschema", reason="jsonschema validates results.json: pip install jsonschema")
 
 from grader.platforms.gradescope import build as gradescope
+from grader.assignment import assignment  # noqa: E402
 from grader.core.rubric import load_rubric  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,6 +29,7 @@ SOLUTIONS = ROOT / "solutions" / "microgpt"
 TASK_FILES = ("value.py", "nn.py", "attention.py", "adam.py", "sampling.py")
 STEPS = 20  # a short end-to-end run; the pass mark below is set for it
 E2E_THRESHOLD = 3.2
+RUNG_E2E_THRESHOLD = 3.3  # ln(27) = 3.296 is no learning at all: 20 steps of any rung's reference get under it
 RUN_TIMEOUT_S = 300
 FORGED = "FORGED-BY-THE-STUDENT"
 EXP_LINE = "        return Value(math.exp(self.data), (self,), (math.exp(self.data),))\n"
@@ -86,9 +88,13 @@ def write_hostile(dest: Path, autograder: Path) -> None:
 @pytest.fixture(scope="module")
 def autograder(tmp_path_factory) -> Path:
     """A folder laid out like Gradescope's /autograder after the image is built."""
-    base = tmp_path_factory.mktemp("gradescope")
+    return unpack(tmp_path_factory.mktemp("gradescope"), steps=STEPS, e2e_threshold=E2E_THRESHOLD)
+
+
+def unpack(base: Path, **config) -> Path:
+    """Build the zip with `config`, unpack it as Gradescope does and run setup.sh's offline steps."""
     zip_path = base / "autograder.zip"
-    names = gradescope.build(zip_path, steps=STEPS, e2e_threshold=E2E_THRESHOLD)
+    names = gradescope.build(zip_path, **config)
     root = base / "autograder"
     (root / "source").mkdir(parents=True)
     with zipfile.ZipFile(zip_path) as zf:
@@ -122,10 +128,10 @@ def run_autograder(root: Path, write_submission, metadata: dict | None = METADAT
     return doc
 
 
-def check_contract(doc: dict) -> dict:
+def check_contract(doc: dict, rung: int = 5) -> dict:
     """One visible test per rubric entry, in order, carrying the points; hidden-check details
     only in 0-point tests shown after the due date. Returns the visible tests by task id."""
-    rubric = load_rubric()
+    rubric = load_rubric(rung=rung)
     visible = [t for t in doc["tests"] if t["visibility"] == "visible"]
     assert [t["tags"][0] for t in visible] == list(rubric)
     for n, t in enumerate(visible, start=1):
@@ -397,10 +403,12 @@ def test_build_fits_the_training_budget_to_the_autograder_timeout(tmp_path):
     gradescope.build(tmp_path / "a.zip", autograder_timeout=1200)
     with zipfile.ZipFile(tmp_path / "a.zip") as zf:
         config = json.loads(zf.read(gradescope.CONFIG))
-    worst = (len(gradescope.TASK_IDS) * config["task_timeout"] + 2 * config["e2e_timeout"] + gradescope.KILL_GRACE_S
+    worst = (len(assignment(5).tasks) * config["task_timeout"] + 2 * config["e2e_timeout"] + gradescope.KILL_GRACE_S
              + gradescope.OVERHEAD_S)  # two trainings: the student's and the grader's replay
     assert config["autograder_timeout"] == 1200 and config["e2e_timeout"] == 350 and worst <= 1200 - 120
     assert gradescope.timeout_needed(600, 20) == 1800 and gradescope.e2e_budget(1800, 20) >= 600
+    # rung 0 has 4 task checks, not 13: 9 of them at 20 s each, shared by two trainings
+    assert gradescope.e2e_budget(1200, 20, rung=0) == config["e2e_timeout"] + 9 * 20 / 2
     with pytest.raises(ValueError, match="does not fit in an autograder timeout of 1200 s"):
         gradescope.build(tmp_path / "b.zip", autograder_timeout=1200, e2e_timeout=400)
     with pytest.raises(ValueError, match="leaves 0 s for training"):
@@ -431,3 +439,33 @@ def test_grader_failure_still_writes_valid_results(tmp_path, monkeypatch, capsys
     assert written == doc and schema_errors(doc) == []
     assert doc["score"] == 0 and "RuntimeError: the grader broke" in doc["output"]
     assert "Traceback" in capsys.readouterr().out
+
+
+def write_rung_files(rung: int, package_root: Path):
+    """A submission of the rung's files (its tasks' and its training's) from package_root
+    (solutions/ or exercises/), each in its package's folder."""
+    def write(dest: Path) -> None:
+        for package, module in assignment(rung).files:
+            (dest / package).mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(package_root / package / f"{module}.py", dest / package / f"{module}.py")
+    return write
+
+
+@pytest.mark.parametrize("rung", [0, 1, 2, 3, 4])
+def test_each_rung_has_its_own_autograder(tmp_path, rung):
+    """A zip built with --rung N grades rung N: its tasks, each test carrying the rung's
+    rubric; the reference's files get every point and the skeleton's none. Few steps and a
+    loose pass mark: this is about plumbing, not learning (tests/test_grade_rungs.py trains)."""
+    root = unpack(tmp_path, rung=rung, steps=STEPS, e2e_threshold=RUNG_E2E_THRESHOLD)
+    for name in ("solutions/ladder/rungs.py", "exercises/ladder/rungs.py", "exercises/tests/ladder_checks.py"):
+        assert (root / "source" / name).is_file(), name
+    doc = run_autograder(root, write_rung_files(rung, ROOT / "solutions"))
+    tests = check_contract(doc, rung)
+    assert list(tests) == [*assignment(rung).task_ids, "e2e"]
+    assert doc["score"] == 100, {k: (t["score"], t["output"]) for k, t in tests.items() if t["status"] != "passed"}
+    assert f"rung {rung}" in doc["output"]
+    doc = run_autograder(root, write_rung_files(rung, ROOT / "exercises"))
+    tests = check_contract(doc, rung)
+    assert doc["score"] == 0 and all(t["status"] == "failed" for t in tests.values())
+    after = {t["tags"][0]: t["output"] for t in doc["tests"] if t["visibility"] == "after_due_date"}
+    assert list(after) == list(assignment(rung).task_ids) and all("NotImplementedError" in o or "not implemented yet" in o for o in after.values()), after

@@ -700,6 +700,7 @@ def make_context(
     allow_weak_isolation (then recorded in the isolation); allow_network: see sandbox.require."""
     settings = Settings(seed, steps, e2e_timeout, task_timeout, e2e_threshold, e2e=run_e2e, rung=rung)
     graded = assignment_of(rung)
+    private = {"the ladder's hidden reference": LADDER_SOLUTIONS, **(private or {})}
     isolation = sandbox.detect(hidden=str(REFERENCE_DIR), private=private, use_bwrap=use_bwrap, use_pypy=use_pypy)
     isolation = sandbox.require(isolation, allow_weak=allow_weak_isolation, allow_network=allow_network)
     probed = [t for t in graded.tasks if not graded.by_ladder_checks(t)]

@@ -23,6 +23,7 @@ from typing import Callable
 
 from .results import MAX_MESSAGE_CHARS, MAX_STUDENT_CHARS, GradeRun, StudentResult, clean, cut  # noqa: F401 (limits re-exported)
 from .submissions import MAX_ID_CHARS, safe_id
+from ..assignment import MICROGPT_RUNG, assignment
 from ..tasks import task as task_info
 
 
@@ -117,10 +118,14 @@ def _title(task_id: str) -> str:
     return task_info(task_id).title
 
 
+def _assignment_title(run: GradeRun) -> str:
+    return assignment(run.settings.get("rung", MICROGPT_RUNG)).title
+
+
 def feedback_markdown(s: StudentResult, run: GradeRun) -> str:
     s, m = s.bounded(), md_text
     lines = [
-        f"# microgpt: feedback for {m(s.student)}",
+        f"# {_assignment_title(run)}: feedback for {m(s.student)}",
         "",
         f"**Total: {_fmt(s.total)} / {_fmt(s.max_total)}** (run seed {run.seed}; status: {m(s.status)})",
         "",
@@ -152,11 +157,11 @@ def feedback_html(s: StudentResult, run: GradeRun) -> str:
     )
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
-        f"<title>microgpt feedback: {e(s.student)}</title>",
+        f"<title>{_assignment_title(run)} feedback: {e(s.student)}</title>",
         "<style>body{font-family:sans-serif;max-width:60em;margin:auto}td,th{padding:2px 8px}"
         ".passed{color:green}.failed,.error{color:#b00}.partial,.skipped,.not-submitted{color:#a60}"
         "pre{background:#f4f4f4;padding:6px;white-space:pre-wrap}</style></head><body>",
-        f"<h1>microgpt: feedback for {e(s.student)}</h1>",
+        f"<h1>{_assignment_title(run)}: feedback for {e(s.student)}</h1>",
         f"<p><b>Total: {_fmt(s.total)} / {_fmt(s.max_total)}</b> (run seed {run.seed}; status: {e(s.status)})</p>",
         f"<table><tr><th>task</th><th>points</th><th>status</th></tr>{rows}</table>",
     ]

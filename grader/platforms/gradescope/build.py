@@ -1,12 +1,13 @@
 """Gradescope: build the autograder zip, and grade one submission inside Gradescope's container.
 
-    python -m grader gradescope build OUT.zip --autograder-timeout S [--steps N] [--total-points P] [--leaderboard] ...
+    python -m grader gradescope build OUT.zip --autograder-timeout S [--rung N] [--steps N] [--total-points P] ...
     python -m grader gradescope run [--root /autograder]        # what run_autograder does
     python -m grader gradescope selfcheck [--root /autograder]  # what setup.sh ends with
 
 The zip follows Gradescope's autograder specification: `setup.sh` and `run_autograder` at its
-root, and beside them the grader, the hidden reference (solutions/microgpt), the skeleton,
-data/names.txt and gradescope_config.json (the settings given to `build`). Gradescope unpacks
+root, and beside them the grader, the hidden references (solutions/microgpt, solutions/ladder),
+the skeletons, the ladder's public checks, data/names.txt and gradescope_config.json (the
+settings given to `build`, the rung graded among them: one zip per assignment of the ladder). Gradescope unpacks
 it in /autograder/source; `run_autograder` grades /autograder/submission with the same engine
 as grade.py (grader.core.engine.grade) and writes /autograder/results/results.json: one test per
 task with its points (visible), one more per task with the failing hidden checks' inputs and
@@ -57,8 +58,9 @@ from typing import Optional
 from grader.core import engine
 from grader.core.outputs import MAX_STUDENT_CHARS, gradescope_text
 from grader.core.results import GradeRun, StudentResult
+from grader.assignment import MICROGPT_RUNG, assignment
 from grader.paths import REPO
-from grader.tasks import TASK_IDS, task as task_info
+from grader.tasks import RUNGS, task as task_info
 
 TEMPLATES = Path(__file__).resolve().with_name("templates")
 SCHEMA = TEMPLATES / "results.schema.json"
@@ -68,9 +70,12 @@ DEFAULT_ROOT = "/autograder"
 CONTENTS = (
     ("grader", "__init__.py"), ("grader", "__main__.py"), ("grader", "cli.py"), ("grader/platforms", "__init__.py"), ("grader/platforms/gradescope", "*.py"),
     ("solutions/microgpt", "*.py"), ("exercises/microgpt", "*.py"), ("data", "names.txt"),
+    # the ladder's rungs: their reference and skeleton, and the public checks that grade their tasks
+    ("solutions/ladder", "*.py"), ("exercises/ladder", "*.py"),
+    *(("exercises/tests", name) for name in engine.PUBLIC_CHECKS),
 )
 DEFAULT_CONFIG = {
-    "steps": 1000, "e2e_timeout": 600.0, "task_timeout": 20.0, "e2e_threshold": None, "seed": None,
+    "rung": MICROGPT_RUNG, "steps": 1000, "e2e_timeout": 600.0, "task_timeout": 20.0, "e2e_threshold": None, "seed": None,
     "autograder_timeout": None, "total_points": None, "leaderboard": False,
 }
 # Limits on what is copied out of /autograder/submission before grading, counted after the noise
@@ -86,7 +91,7 @@ METADATA = "submission_metadata.json"
 FORMAT = "text"  # Gradescope shows it as written: nothing a student chose is rendered as markup
 LEADERBOARD_NAME = "held-out loss"
 # The time a run needs besides training, for --autograder-timeout: every unit task may use its
-# whole --task-timeout (13 children, one after another); the training child is killed 30 s after
+# whole --task-timeout (one child per task of the rung, one after another); the training child is killed 30 s after
 # its budget (sandbox.Limits wall_s = e2e_timeout + 30); the grader may train once more itself
 # (replaying the student's checkpoints with the reference's step), as long as the student's
 # training at most; OVERHEAD_S covers finding the isolation, drawing the inputs, the held-out
@@ -113,19 +118,19 @@ def zip_members(repo: Path = REPO) -> dict[str, Path]:
     return members
 
 
-def _fixed_seconds(task_timeout: float) -> float:
-    return len(TASK_IDS) * task_timeout + KILL_GRACE_S + OVERHEAD_S
+def _fixed_seconds(task_timeout: float, rung: int) -> float:
+    return len(assignment(rung).tasks) * task_timeout + KILL_GRACE_S + OVERHEAD_S
 
 
-def e2e_budget(autograder_timeout: float, task_timeout: float) -> float:
+def e2e_budget(autograder_timeout: float, task_timeout: float, rung: int = MICROGPT_RUNG) -> float:
     """Seconds of training that fit in Gradescope's autograder timeout, everything else at its worst."""
     margin = max(MARGIN_MIN_S, MARGIN_SHARE * autograder_timeout)
-    return math.floor((autograder_timeout - margin - _fixed_seconds(task_timeout)) / TRAININGS)
+    return math.floor((autograder_timeout - margin - _fixed_seconds(task_timeout, rung)) / TRAININGS)
 
 
-def timeout_needed(e2e_timeout: float, task_timeout: float) -> int:
+def timeout_needed(e2e_timeout: float, task_timeout: float, rung: int = MICROGPT_RUNG) -> int:
     """The smallest autograder timeout (whole minutes, in seconds) whose budget holds e2e_timeout."""
-    need = TRAININGS * e2e_timeout + _fixed_seconds(task_timeout)
+    need = TRAININGS * e2e_timeout + _fixed_seconds(task_timeout, rung)
     seconds = max(need + MARGIN_MIN_S, need / (1 - MARGIN_SHARE))
     return int(math.ceil(seconds / 60) * 60)
 
@@ -138,22 +143,25 @@ def resolve_settings(config: dict) -> dict:
         raise ValueError(f"unknown settings {sorted(unknown)}; the settings are {', '.join(DEFAULT_CONFIG)}")
     given = {k: v for k, v in config.items() if v is not None}
     settings = dict(DEFAULT_CONFIG, **given)
+    rung = settings["rung"]
+    if rung not in RUNGS:
+        raise ValueError(f"no rung {rung}: the rungs are {RUNGS[0]}-{RUNGS[-1]}")
     timeout = settings["autograder_timeout"]
     if timeout is None:
         return settings
-    budget = e2e_budget(float(timeout), float(settings["task_timeout"]))
+    budget = e2e_budget(float(timeout), float(settings["task_timeout"]), rung)
     if "e2e_timeout" in given and float(given["e2e_timeout"]) > budget:
         raise ValueError(
             f"--e2e-timeout {given['e2e_timeout']:g} s does not fit in an autograder timeout of {timeout:g} s: at most "
-            f"{budget:g} s of training does (twice: the student's and the grader's replay; {len(TASK_IDS)} task "
+            f"{budget:g} s of training does (twice: the student's and the grader's replay; {len(assignment(rung).tasks)} task "
             f"checks of up to {settings['task_timeout']:g} s, {OVERHEAD_S + KILL_GRACE_S:g} s of overhead and a "
             "margin). Raise the autograder timeout to "
-            f"{timeout_needed(float(given['e2e_timeout']), float(settings['task_timeout']))} s or lower --e2e-timeout")
+            f"{timeout_needed(float(given['e2e_timeout']), float(settings['task_timeout']), rung)} s or lower --e2e-timeout")
     if budget < MIN_E2E_S:
         raise ValueError(
             f"an autograder timeout of {timeout:g} s leaves {max(budget, 0):g} s for training, under the {MIN_E2E_S:g} s "
             f"minimum: raise it in Gradescope's autograder settings (600 s of training needs "
-            f"{timeout_needed(600.0, float(settings['task_timeout']))} s) and build again, or lower --task-timeout")
+            f"{timeout_needed(600.0, float(settings['task_timeout']), rung)} s) and build again, or lower --task-timeout")
     if "e2e_timeout" not in given:
         settings["e2e_timeout"] = float(budget)
     return settings
@@ -251,7 +259,7 @@ def results_doc(student: StudentResult, run: GradeRun, seconds: float, config: O
     total_points = config["total_points"]
     scale = float(total_points) / student.max_total if total_points and student.max_total else 1.0
     tests = []
-    order = {t: i for i, t in enumerate(list(TASK_IDS) + ["e2e"])}
+    order = {t: i for i, t in enumerate(list(assignment(config["rung"]).task_ids) + ["e2e"])}
     for n, r in enumerate(sorted(student.results, key=lambda r: order.get(r.task, len(order))), start=1):
         tests.extend(task_tests(r, n, scale))
     e2e = next((r for r in student.results if r.task == "e2e"), None)
@@ -259,7 +267,8 @@ def results_doc(student: StudentResult, run: GradeRun, seconds: float, config: O
     summary = [
         f"Score: {score:g} / {_points(student.max_total * scale):g}"
         + ("" if student.status == "graded" else f" ({one_line(student.status)})"),
-        f"Graded by the microgpt kit {run.grader_version}, run seed {run.seed} (it picks the hidden inputs{seed_note}).",
+        f"Graded by the microgpt kit {run.grader_version} ({assignment(config['rung']).title}), run seed {run.seed} "
+        f"(it picks the hidden inputs{seed_note}).",
         f"Isolation: {run.isolation.get('name', '?')}.",
     ]
     if e2e is not None and e2e.interpreter:
@@ -394,6 +403,7 @@ def run(root: str | Path = DEFAULT_ROOT) -> dict:
             submissions=work / "submissions", out_dir=work / "out", seed=seed, workers=1,
             steps=int(config["steps"]), e2e_timeout=float(config["e2e_timeout"]),
             task_timeout=float(config["task_timeout"]), e2e_threshold=config["e2e_threshold"], use_cache=False,
+            rung=int(config["rung"]),
             allow_network=True,  # one submission per container, nothing readable to send (sandbox.require)
         )
         (student,) = graded.students
@@ -419,9 +429,14 @@ def selfcheck(root: str | Path = DEFAULT_ROOT) -> list[str]:
     problems = []
     from grader.core import engine, reference
     from grader.core.rubric import load_rubric
+    from grader.paths import LADDER_SOLUTIONS, PUBLIC_TESTS
 
-    load_rubric()
-    for p in (reference.REFERENCE_DIR / "__init__.py", reference.DATA, Path(root) / "source" / CONFIG):
+    rung = load_config(Path(root))["rung"]
+    load_rubric(rung=rung)
+    needed = [reference.REFERENCE_DIR / "__init__.py", reference.DATA, Path(root) / "source" / CONFIG]
+    if rung != MICROGPT_RUNG:
+        needed += [LADDER_SOLUTIONS / "__init__.py", *(PUBLIC_TESTS / name for name in engine.PUBLIC_CHECKS)]
+    for p in needed:
         if not p.is_file():
             problems.append(f"missing {p}")
     if not callable(engine.grade):
@@ -446,6 +461,7 @@ def main(argv=None, prog=None) -> int:
     sub = p.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="write the autograder zip to upload to Gradescope")
     b.add_argument("out", type=Path, help="the zip to write, e.g. autograder.zip")
+    b.add_argument("--rung", type=int, choices=RUNGS, help="the assignment: a rung 0-4 of the ladder, or 5 (default): microgpt")
     b.add_argument("--steps", type=int, help="training steps of the end-to-end check (default 1000)")
     b.add_argument("--e2e-timeout", type=float, help="seconds of training allowed (default 600)")
     b.add_argument("--task-timeout", type=float, help="seconds allowed per task check (default 20)")
@@ -468,7 +484,7 @@ def main(argv=None, prog=None) -> int:
             value = getattr(args, name)
             if value is not None and not (value > 0 and math.isfinite(value)):
                 p.error(f"--{name.replace('_', '-')} must be > 0, got {value}")
-        config = dict(steps=args.steps, e2e_timeout=args.e2e_timeout, task_timeout=args.task_timeout,
+        config = dict(rung=args.rung, steps=args.steps, e2e_timeout=args.e2e_timeout, task_timeout=args.task_timeout,
                       e2e_threshold=args.e2e_threshold, seed=args.seed, autograder_timeout=args.autograder_timeout,
                       total_points=args.total_points, leaderboard=args.leaderboard or None)
         try:
@@ -477,7 +493,7 @@ def main(argv=None, prog=None) -> int:
         except ValueError as e:
             p.error(str(e))
         print(f"wrote {args.out} ({len(names)} files): upload it as the assignment's autograder on Gradescope")
-        need = timeout_needed(float(settings["e2e_timeout"]), float(settings["task_timeout"]))
+        need = timeout_needed(float(settings["e2e_timeout"]), float(settings["task_timeout"]), settings["rung"])
         if settings["autograder_timeout"] is None:
             print(f"set the assignment's autograder timeout to at least {need} s ({need // 60} min), or build again "
                   "with --autograder-timeout S to fit the training budget to the timeout you set")
