@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -150,3 +151,148 @@ def test_no_child_may_read_the_ladders_reference():
 
     reach = dict(make_context(seed=1, run_e2e=False, rung=0, allow_weak_isolation=True).isolation.reach)
     assert "read the ladder's hidden reference" in reach and "read the hidden reference" in reach
+
+
+# rung -> sample -> the one task it breaks (grader/authoring/samples.py's LADDER_SAMPLES)
+SAMPLE_BREAKS = {
+    0: {"smoothing_plus_one": "smoothed_probs", "unimplemented": "draw_name"},
+    1: {"gradient_sign": "softmax_ce_backward", "unimplemented": "numerical_gradient"},
+    2: {"wrong_gradient": "value_mul", "unimplemented": "sgd_step"},
+    3: {"unscaled_attention": "attention_head", "unimplemented": "rmsnorm"},
+    4: {"every_head_reads_head_0": "attention", "unimplemented": "attention"},
+}
+
+
+@pytest.mark.parametrize("rung", range(5))
+def test_the_rungs_samples_each_lose_the_task_they_break_and_only_it(tmp_path, rung):
+    """`python -m grader samples OUT --rung N`, graded with --rung N: the reference gets every
+    task's points; each other sample loses the task it breaks and keeps every other one, even
+    the tasks whose checks run the broken function (count_loss runs probs(), hand_gradient the
+    backward functions beside it: their sealed reruns graft the student's task onto the
+    reference's file)."""
+    from grader.authoring import samples
+
+    assert samples.main([str(tmp_path / "samples"), "--rung", str(rung)]) == 0
+    run = grade(submissions=tmp_path / "samples", out_dir=tmp_path / "out", rung=rung, run_e2e=False, **QUICK)
+    points = load_rubric(rung=rung)
+    scores = {s.student: {r.task: r.score for r in s.results if r.task != "e2e"} for s in run.students}
+    assert set(scores) == {"reference", *SAMPLE_BREAKS[rung]}
+    for student, tasks in scores.items():
+        broken = SAMPLE_BREAKS[rung].get(student)
+        assert {t for t, score in tasks.items() if score < points[t]} == ({broken} if broken else set()), (student, tasks)
+
+
+# What a hostile file can append: the public checks' own failures, found in the child, dropped.
+DROP_VERDICTS = '''
+
+def _drop_verdicts():
+    try:
+        import ladder_checks
+    except ImportError:
+        return
+    run_check = ladder_checks.run_check
+    ladder_checks.run_check = lambda c, lad, mg, fx: run_check(c, lad, mg, fx) and []
+
+
+_drop_verdicts()
+'''
+
+
+@pytest.mark.parametrize("rung, module, old, new, task", [
+    (0, "counting", "total = sum(row) + self.vocab_size\n        return [(c + 1) / total for c in row]\n",
+     "row[:] = [c + 1 for c in row]\n        total = sum(row)\n        return [c / total for c in row]\n",
+     "smoothed_probs"),  # the right numbers, but the table changed by reading it
+    (1, "backprop", "row[j] = old\n", "row[j] -= eps\n", "numerical_gradient"),  # w + eps - eps
+])
+def test_a_child_cannot_drop_the_verdicts_of_its_checks(tmp_path, rung, module, old, new, task):
+    """Every verdict of a ladder check, even one with no known answer (an argument or the table
+    left as it was, the weights put back), is the grader's, from what the child recorded: the
+    same bug scores the same with its file hiding the check's own failures."""
+    subs = tmp_path / "subs"
+    for name, footer in (("plain", ""), ("hiding", DROP_VERDICTS)):
+        reference_files(rung, subs / name, (module, old, new))
+        path = next((subs / name).rglob(f"{module}.py"))
+        path.write_text(path.read_text() + footer)
+    run = grade(submissions=subs, out_dir=tmp_path / "out", rung=rung, run_e2e=False, **QUICK)
+    scores = {s.student: {r.task: r.score for r in s.results} for s in run.students}
+    assert scores["hiding"][task] == scores["plain"][task] < load_rubric(rung=rung)[task], scores
+
+
+def test_a_gradient_of_zeros_earns_nothing(tmp_path):
+    """numerical_gradient and analytic_gradient that return zeros and touch nothing: every
+    check of both fails (the weights are "put back", but the gradient found on them is wrong)."""
+    zeros = ("    # BEGIN SOLUTION\n", "    return 0.0, {k: [[0.0] * len(r) for r in m] for k, m in model.state_dict.items()}\n"
+             "    # BEGIN SOLUTION\n")
+    subs = tmp_path / "subs"
+    folder = reference_files(1, subs / "zeros")
+    path = folder / "ladder" / "backprop.py"
+    text = path.read_text()
+    for name in ("def analytic_gradient", "def numerical_gradient"):
+        head, _, rest = text.partition(name)
+        body_at = rest.index(zeros[0])
+        text = head + name + rest[:body_at] + zeros[1] + rest[body_at + len(zeros[0]):]
+    path.write_text(text)
+    run = grade(submissions=subs, out_dir=tmp_path / "out", rung=1, run_e2e=False, **QUICK)
+    results = {r.task: r for r in run.students[0].results}
+    assert results["numerical_gradient"].score == results["hand_gradient"].score == 0, {
+        t: results[t].message for t in ("numerical_gradient", "hand_gradient")}
+
+
+def test_a_sealed_failure_carries_no_word_of_the_child():
+    """A sealed check's words are the grader's own: causes the child writes into its failures
+    (a channel for what it read in the reference's files) never reach the feedback."""
+    from grader.core.ladder_judge import evaluate, make_twin
+
+    twin = make_twin(5)
+    causes = sorted({c for fx in twin.fixtures.values() for by_key in fx.get("variants", {}).values() for c in by_key})
+    names = [c.name for c in twin.checks.checks_of("numerical_gradient")]
+    said = "x\nlikely cause: " + " -- or: ".join(causes[:6])
+    raw = json.dumps({"checks": [{"name": n, "failures": [said], "got": [], "stub": ""} for n in names]}).encode()
+    result = evaluate("numerical_gradient", 10.0, twin, raw, deps="microgpt/nn.py")
+    assert result.sealed and result.score == 0
+    assert [d.message for d in result.details] == [f"the {n} check failed" for n in names]
+    assert not any(c in result.message for c in causes[:6]), result.message
+
+
+def test_fresh_inputs_leave_no_room_for_a_transposed_table_or_a_short_window():
+    """Over many seeds, the fresh names never make a symmetric pair table (palindromes did: a
+    table counted as count[b][a] then passed), and an attention head's cache always holds more
+    positions than a head that looks back only a few would reach."""
+    from grader.core.ladder_judge import MIN_CACHED, fresh_inputs
+
+    for seed in range(300):
+        x = fresh_inputs(seed)
+        pairs = [(a, b) for name in x["NAMES"] for a, b in zip(name, name[1:])]
+        assert sorted(pairs) != sorted((b, a) for a, b in pairs), (seed, x["NAMES"])
+        assert len(x["HEAD_KEYS"]) == len(x["HEAD_VALUES"]) >= MIN_CACHED > 8
+
+
+STALL = '''
+
+def _stall():
+    import json, os, sys, time
+    try:
+        request = json.load(open(sys.argv[1]))
+    except Exception:
+        return
+    if request.get("mode") == "ladder_e2e":
+        time.sleep(request["e2e"]["budget_s"] + 1)
+        os._exit(0)
+
+
+_stall()
+'''
+
+
+def test_a_training_run_that_sleeps_past_its_budget_is_not_run_again_elsewhere(tmp_path):
+    """A training child that gives no result after its budget is not retried under the other
+    interpreter: each such run would cost the whole budget again, for the grader and, run
+    alone, for every other worker."""
+    folder = reference_files(0, tmp_path / "subs" / "sleeper")
+    path = folder / "ladder" / "counting.py"
+    path.write_text(path.read_text() + STALL)
+    t = time.monotonic()
+    run = grade(submissions=tmp_path / "subs", out_dir=tmp_path / "out", rung=0, e2e_timeout=3.0, **QUICK)
+    e2e = {r.task: r for r in run.students[0].results}["e2e"]
+    assert e2e.score == 0 and "retried with" not in e2e.message, e2e.message
+    assert time.monotonic() - t < 2 * 3.0 + 20  # at most one rerun of the budget (alone, when starved)

@@ -210,29 +210,50 @@ def _copy(x):
     return x
 
 
+def _plain(x):
+    """x with every Value (anything with .data) as its number: what an argument held."""
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    return x if type(x) in (int, float) else getattr(x, "data", x)
+
+
+# Every verdict goes through compare(), even those with no known answer (an argument left as it
+# was, the rng drawn from): the grader's child only records what compare() is given, and the
+# grader judges the recording, so a verdict reached any other way could be dropped by the code
+# under test. EXACT: those compared bit for bit.
+EXACT = dict(atol=0.0, rtol=0.0)
+
+
 def attempt(fn, *args, what: str, changes=()):
     """fn(*args), or a failure message if it raised (a stub's NotImplementedError passes through)
     or changed a list or dict it was given, other than the arguments `changes` names (indices)."""
-    before = [_copy(a) if isinstance(a, (list, dict)) else None for a in args]
+    given = [i for i, a in enumerate(args) if isinstance(a, (list, dict)) and i not in changes]
+    before = [_plain(args[i]) for i in given]
     try:
         result = fn(*args)
     except NotImplementedError:
         raise
     except Exception as e:
         return None, f"{what} raised {error_name(e)}"
-    for i, (a, b) in enumerate(zip(args, before)):
-        if b is not None and i not in changes and a != b:
-            return None, (f"{what} changed its argument {i + 1} in place, from {_short(b, 80)} to {_short(a, 80)}: "
-                          "leave what you are given as it was (the caller uses it again)")
-    return result, None
+
+    def changed(got, want):
+        i = next((n for n, (a, b) in enumerate(zip(got, want)) if a != b), 0) if isinstance(got, list) else 0
+        return (f"{what} changed its argument {given[i] + 1 if i < len(given) else '?'} in place, from "
+                f"{_short(want[i] if i < len(want) else want, 80)} to {_short(got[i] if isinstance(got, list) and i < len(got) else got, 80)}: "
+                "leave what you are given as it was (the caller uses it again)")
+
+    fails = compare(f"{what}: the arguments it was given, afterwards", [_plain(args[i]) for i in given], before,
+                    "arguments", {}, explain=changed, **EXACT)
+    return (None, fails[0]) if fails else (result, None)
 
 
 def table_unchanged(model, before, what: str) -> list:
     """A failure if reading the model (probs, token_losses) changed its counts."""
-    if model.state_dict == before:
-        return []
-    return [f"{what} changed the count table, from {_short(before, 80)} to {_short(model.state_dict, 80)}: "
-            "reading probabilities must leave the counts as they are (call it twice, get the same row)"]
+    return compare(f"the count table after {what}", _plain(model.state_dict), before, "table", {}, **EXACT,
+                   explain=lambda got, want: f"{what} changed the count table, from {_short(want, 80)} to {_short(got, 80)}: "
+                   "reading probabilities must leave the counts as they are (call it twice, get the same row)")
 
 
 def floats(xs) -> list:
@@ -266,8 +287,6 @@ def count_pairs_adds_up(lad, mg, fx):
     _, err = attempt(model.update, tokens, what=f"update({NAMES[1]})")
     if err:
         return [err]
-    if tokens != NAMES[1]:
-        return [f"update({NAMES[1]}) changed its tokens list to {tokens}"]
     return compare(f"update({NAMES[1]}) on the table {COUNTS}", model.state_dict, fx["count_pairs"]["adds_up"],
                    "adds_up", fx["count_pairs"])
 
@@ -301,9 +320,11 @@ def draw_name_draws(lad, mg, fx):
         got, err = attempt(lad.sampling.sample, lambda t: list(DRAW_PROBS[t]), BOS, rng, max_len, what=what)
         if err:
             return [err]
-        if rng.getstate() == random.Random(seed).getstate():
-            return [f"sample(next_probs, bos={BOS}, random.Random({seed}), max_len={max_len}) never drew from the rng it "
-                    "was given\nlikely cause: random.choices(...) draws from the random module: call rng.choices(...)"]
+        fails = compare(f"{what}: drew from the rng given (1 if it did)", int(rng.getstate() != random.Random(seed).getstate()),
+                        1, "drew", {}, **EXACT, explain=lambda got, want: f"{what} never drew from the rng it was given"
+                        "\nlikely cause: random.choices(...) draws from the random module: call rng.choices(...)")
+        if fails:
+            return fails
         key = f"{seed}:{max_len}"
         fails = compare(what, got, fx["draw_name"]["draws"][i], key, fx["draw_name"],
                         explain=lambda got, want: _draw_message(what, got, want, key, fx))
@@ -409,20 +430,34 @@ def numerical_gradient_known(lad, mg, fx):
     return gradient_known(lad, mg, fx, "numerical_gradient", "numerical_gradient", CHECK_EPS, atol=NUMERICAL_ATOL)
 
 
-@check("numerical_gradient", "puts_weights_back", "save each weight before nudging it and put the saved value back (not w + eps - eps, which rounds)")
-def numerical_gradient_restores(lad, mg, fx):
+def drifting_mlp(lad, mg):
+    """The tiny MLP with weights that w + eps - eps does not give back (eps = CHECK_EPS)."""
     model = tiny_mlp(lad, mg)
-    drifting = [w for w in (k * 1e-6 / 3 for k in range(-40, 40)) if (w + 1e-5) - 1e-5 != w]  # w + eps - eps != w
+    drifting = [w for w in (k * 1e-6 / 3 for k in range(-40, 40)) if (w + CHECK_EPS) - CHECK_EPS != w]
     for m in model.state_dict.values():
         for i, row in enumerate(m):
             row[:] = [drifting[(i * len(row) + j) % len(drifting)] for j, _ in enumerate(row)]
-    before = {k: [list(r) for r in m] for k, m in model.state_dict.items()}
-    _, err = attempt(lad.backprop.numerical_gradient, model, list(MLP_TOKENS), what=f"numerical_gradient(model, {MLP_TOKENS})")
+    return model
+
+
+@check("numerical_gradient", "puts_weights_back", "save each weight before nudging it and put the saved value back (not w + eps - eps, which rounds)")
+def numerical_gradient_restores(lad, mg, fx):
+    model = drifting_mlp(lad, mg)
+    before = _plain(model.state_dict)
+    what = f"numerical_gradient(model, {MLP_TOKENS}, eps={CHECK_EPS})"
+    got, err = attempt(lad.backprop.numerical_gradient, model, list(MLP_TOKENS), CHECK_EPS, what=what)
     if err:
         return [err]
-    changed = [f"{k}[{i}][{j}]" for k in before for i, r in enumerate(before[k]) for j, w in enumerate(r)
-               if model.state_dict[k][i][j] != w]
-    return [f"numerical_gradient changed {len(changed)} weights for good, e.g. {changed[0]}"] if changed else []
+
+    def changed(got, want):
+        where = [f"{k}[{i}][{j}]" for k in want for i, r in enumerate(want[k]) for j, w in enumerate(r)
+                 if isinstance(got, dict) and _flat(got.get(k, [])) and got[k][i][j] != w]
+        return f"numerical_gradient changed {len(where) or 'its'} weights for good" + (f", e.g. {where[0]}" if where else "")
+
+    # and the gradient it found on them: a function that never nudges a weight puts every one back
+    return (compare(f"the weights after {what}", _plain(model.state_dict), before, "restored", {}, explain=changed, **EXACT)
+            or compare(f"{what} on weights near 0: the loss and gradient", _plain(got), fx["numerical_gradient"]["drifting"],
+                       "drifting", fx["numerical_gradient"], atol=NUMERICAL_ATOL))
 
 
 @check("hand_gradient", "agrees_with_numerical", "the two gradients must agree to ~1e-6: where they differ, the hand-written backward has the bug")
@@ -434,14 +469,18 @@ def hand_and_numerical_agree(lad, mg, fx):
     got_n, err = attempt(lad.backprop.numerical_gradient, model, list(MLP_TOKENS), what="numerical_gradient")
     if err:
         return [err]
-    analytic, numerical = got_a[1], got_n[1]
-    worst = max(((abs(a - n), k, i, j) for k in analytic for i, (ra, rn) in enumerate(zip(analytic[k], numerical[k]))
-                 for j, (a, n) in enumerate(zip(ra, rn))), default=(0.0, "", 0, 0))
-    if worst[0] <= AGREE_TOL:
-        return []
-    diff, k, i, j = worst
-    return [f"your hand-written and numerical gradients differ by {diff:.3g} at {k}[{i}][{j}] "
-            f"({analytic[k][i][j]!r} against {numerical[k][i][j]!r}; at most {AGREE_TOL} expected)"]
+    def differ(analytic, numerical):
+        worst = max(((abs(a - n), k, i, j) for k in numerical for i, (ra, rn) in enumerate(zip(analytic.get(k, []), numerical[k]))
+                     for j, (a, n) in enumerate(zip(ra, rn))), default=None) if isinstance(analytic, dict) else None
+        if worst is None:
+            return f"your hand-written gradient {_short(analytic, 80)} is not shaped like the numerical one"
+        diff, k, i, j = worst
+        return (f"your hand-written and numerical gradients differ by {diff:.3g} at {k}[{i}][{j}] "
+                f"({analytic[k][i][j]!r} against {numerical[k][i][j]!r}; at most {AGREE_TOL} expected)")
+
+    # The grader's twin of this check compares your hand-written gradient with the reference's numerical one.
+    return compare(f"analytic_gradient(model, {MLP_TOKENS}) against numerical_gradient's", got_a[1], got_n[1], "agree", {},
+                   atol=AGREE_TOL, rtol=0.0, explain=differ)
 
 
 @check("sgd_update", "known_answers", "w -= lr_t * grad, in place, for every weight of every matrix")
@@ -471,9 +510,11 @@ def sgd_step_known(lad, mg, fx):
         fails = compare(what, floats(params), fx["sgd_step"]["data"][step], f"data{step}", fx["sgd_step"])
         if fails:
             return fails
-        if any(p.grad != 0 for p in params):
-            return [f"after SGD.step({step}, {STEP_NUM}) the grads are {[p.grad for p in params]}, expected all 0: "
-                    "backward() adds into .grad, so the next step would use these again"]
+        fails = compare(f"the grads after SGD.step({step}, {STEP_NUM})", [p.grad for p in params], [0] * len(params), "zeroed",
+                        {}, **EXACT, explain=lambda got, want: f"after SGD.step({step}, {STEP_NUM}) the grads are {_short(got, 80)}, "
+                        "expected all 0: backward() adds into .grad, so the next step would use these again")
+        if fails:
+            return fails
     return []
 
 
@@ -515,8 +556,12 @@ def attention_head_known(lad, mg, fx):
     fails = compare(what, floats(out), fx["attention_head"]["forward"], "forward", fx["attention_head"])
     if fails:
         return fails
-    if len(keys) != len(HEAD_KEYS) + 1 or len(values) != len(HEAD_VALUES) + 1:
-        return [f"after {what} the keys hold {len(keys)} positions, expected {len(HEAD_KEYS) + 1}: append k (and v) to the cache"]
+    fails = compare(f"the positions in the keys and values caches after {what}", [len(keys), len(values)],
+                    [len(HEAD_KEYS) + 1, len(HEAD_VALUES) + 1], "cached", {}, **EXACT,
+                    explain=lambda got, want: f"after {what} the keys hold {_short(got[:1] if isinstance(got, list) else got)} "
+                    f"positions, expected {want[0]}: append k (and v) to the cache")
+    if fails:
+        return fails
     loss = V(0.0)
     for o, c in zip(out, HEAD_COEFFS):
         loss = loss + o * c
@@ -552,7 +597,8 @@ def compute_fixtures(lad, mg) -> dict:
     loss, grad = lad.backprop.analytic_gradient(tiny_mlp(lad, mg), list(MLP_TOKENS))
     fx["hand_gradient"] = {"loss": loss, "grad": grad}
     loss, grad = lad.backprop.numerical_gradient(tiny_mlp(lad, mg), list(MLP_TOKENS), CHECK_EPS)
-    fx["numerical_gradient"] = {"loss": loss, "grad": grad}
+    fx["numerical_gradient"] = {"loss": loss, "grad": grad, "drifting": _plain(
+        lad.backprop.numerical_gradient(drifting_mlp(lad, mg), list(MLP_TOKENS), CHECK_EPS))}
     weights = {k: [list(r) for r in m] for k, m in SGD_W.items()}
     lad.sgd.sgd_update(weights, SGD_GRAD, SGD_LR_T)
     fx["sgd_update"] = {"known": weights}

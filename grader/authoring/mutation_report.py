@@ -33,6 +33,7 @@ from pathlib import Path
 from grader.paths import REPO as ROOT, SOLUTIONS
 
 CATALOGUE = ROOT / "tests" / "mutations" / "catalogue.py"
+LADDER_CATALOGUE = ROOT / "tests" / "mutations" / "ladder_catalogue.py"  # the ladder's tasks (rungs 0-4)
 MAX_WORKERS = 8  # each run is a ~40 MB Python; more than this buys little on a big CI machine
 MUTANT_TIMEOUT_S = 120  # a mutant run takes ~1 s; an endless loop in a mutant must not hang the report
 
@@ -116,9 +117,9 @@ def load_catalogue(path: Path = CATALOGUE, *, alternatives: bool = False) -> lis
     return [Mutant(m["name"], m["file"], tuple(tuple(p) for p in m["patches"]), m["hint"]) for m in entries]
 
 
-def mutated_source(mutant: Mutant) -> str:
-    """The mutant's file: the reference with each patch applied to its one occurrence."""
-    text = (SOLUTIONS / mutant.file).read_text(encoding="utf-8")
+def mutated_source(mutant: Mutant, root: Path = SOLUTIONS) -> str:
+    """The mutant's file (under root): the reference with each patch applied to its one occurrence."""
+    text = (root / mutant.file).read_text(encoding="utf-8")
     for old, new in mutant.patches:
         count = text.count(old)
         if count != 1:

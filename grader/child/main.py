@@ -29,30 +29,33 @@ def send(fd, doc):
         data = data[n:]
 
 
-def load_student_value(job):
-    """The student's value.py, as a module inside the package (for its relative imports)."""
-    path = os.path.join(job, "student", "value.py")
-    spec = importlib.util.spec_from_file_location("microgpt._student_value", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+def load_student(job, package, module):
+    """The student's <module>.py (job/student/), as a module inside the package (for its relative imports)."""
+    path = os.path.join(job, "student", module + ".py")
+    spec = importlib.util.spec_from_file_location("%s._student_%s" % (package, module), path)
+    student = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = student
+    spec.loader.exec_module(student)
+    return student
 
 
-def patch_value(job, functions):
-    """The trusted Value with only the graded functions replaced by the student's, rebound
-    so that the name Value inside them means the trusted class: each task in isolation."""
-    ref = importlib.import_module("microgpt.value")
-    student = load_student_value(job)
+def graft(job, package, module, functions, trusted=()):
+    """The trusted <package>.<module> with only the graded functions replaced by the student's,
+    rebound so that inside them the module's classes, and the `trusted` functions (other tasks'
+    in the same file), are the trusted ones: each task in isolation."""
+    ref = importlib.import_module(package + "." + module)
+    student = load_student(job, package, module)
     env = dict(vars(student))
-    env["Value"] = ref.Value
+    for name, value in vars(ref).items():
+        if (isinstance(value, type) and getattr(value, "__module__", "") == ref.__name__) or name in trusted:
+            env[name] = value
     rebound = {}
     for qualname in functions:
         owner, _, name = qualname.rpartition(".")
         source = vars(getattr(student, owner, object)) if owner else vars(student)
         fn = source.get(name)
         if not isinstance(fn, types.FunctionType):
-            raise AttributeError("%s is missing from value.py (or is not a function)" % qualname)
+            raise AttributeError("%s is missing from %s.py (or is not a function)" % (qualname, module))
         new = types.FunctionType(fn.__code__, env, fn.__name__, fn.__defaults__, fn.__closure__)
         rebound[qualname] = new
         if not owner:
@@ -74,7 +77,7 @@ def run_task(job, request):
     import probes
 
     if request.get("graft"):  # a value task: the student's function on the trusted Value
-        patch_value(job, request["functions"])
+        graft(job, "microgpt", "value", request["functions"])
     mg = modules(request["imports"])
     return {"outputs": probes.PROBES[request["task"]](mg, request["inputs"])}
 
@@ -87,6 +90,8 @@ def run_ladder(job, request):
     mg = importlib.import_module("microgpt")
     for name in ("config", "value", "nn"):
         importlib.import_module("microgpt." + name)
+    if request.get("graft"):  # the student's functions of the task on the trusted rest of their file
+        graft(job, request["package"], request["module"], request["functions"], request["trusted"])
     return ladder_probe.run_task(request["task"], request["inputs"], ladder_checks.import_ladder(), mg)
 
 

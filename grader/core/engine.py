@@ -133,7 +133,7 @@ def without_solutions(source: str, qualnames) -> str:
     """source with the solution regions of the named functions ("Value.__add__",
     "topological_order") replaced by a raise."""
     stub = ['raise NotImplementedError("graded: the student\'s version replaces this")']
-    return markers.replace_regions(source, lambda region: stub, "value.py", only=set(qualnames))
+    return markers.replace_regions(source, lambda region: stub, "<reference>", only=set(qualnames))
 
 
 # What the grader keeps of what a child sends, bounded where it is received.
@@ -202,10 +202,10 @@ def sealed_run(ctx: Context, staged: Staged, task, slot: int, first: Optional[Ch
     if staged.status[task.module] != OK or (first is not None and first.status == PASSED):
         return first
     if ctx.assignment.by_ladder_checks(task):
-        stand_ins = ladder_stand_ins(task)
-        if not stand_ins:
+        stand_ins, trusted = ladder_stand_ins(task), same_file_dependencies(task)
+        if not stand_ins and not trusted:
             return first
-        second = _run_ladder_task(ctx, staged, task, slot, stand_ins)
+        second = _run_ladder_task(ctx, staged, task, slot, stand_ins, trusted)
         return second if second.score > first.score else first
     if first is None:
         return _run_task(ctx, staged, task, slot, _own_modules(ctx, staged, done), graft=False)
@@ -291,7 +291,9 @@ def _package_job_dir(ctx: Context, staged: Staged, request: dict, slot: int, sta
     """A fresh folder for a ladder child: the child package, pkg/microgpt/ and pkg/ladder/ whole
     (the kit's skeleton, the student's submitted files over it, and in a sealed check the
     reference's versions of `stand_ins`, (package, module) pairs), data/names.txt, and the
-    public ladder checks when `checks`."""
+    public ladder checks when `checks`. A request that grafts (request["graft"]) gets the
+    reference's file of the task without the task's own solutions, and the student's file in
+    student/, whose task functions the child puts on it."""
     job = Path(tempfile.mkdtemp(prefix="mgrade-job-"))
     for path in CHILD_DIR.glob("*.py"):
         shutil.copyfile(path, job / path.name)
@@ -306,6 +308,12 @@ def _package_job_dir(ctx: Context, staged: Staged, request: dict, slot: int, sta
         for p, m in stand_ins:
             if p == package:
                 shutil.copyfile(reference_dir / f"{m}.py", pkg / f"{m}.py")
+    if request.get("graft"):
+        package, module = request["package"], request["module"]
+        ref = (PACKAGE_DIRS[package][1] / f"{module}.py").read_text(encoding="utf-8")
+        (job / "pkg" / package / f"{module}.py").write_text(without_solutions(ref, request["functions"]), encoding="utf-8")
+        (job / "student").mkdir()
+        (job / "student" / f"{module}.py").write_text(staged.sources[module], encoding="utf-8")
     if checks:
         for name in PUBLIC_CHECKS:
             shutil.copyfile(PUBLIC_TESTS / name, job / name)
@@ -318,31 +326,47 @@ def _package_job_dir(ctx: Context, staged: Staged, request: dict, slot: int, sta
 
 def ladder_stand_ins(task) -> tuple:
     """The files a ladder task's sealed run takes from the reference: those of the tasks its
-    checks run, but its own (a dependency in its own file is the student's in both runs)."""
+    checks run, but its own (same_file_dependencies: those are grafted)."""
     deps = [task_info(d) for d in task.depends_on]
     return tuple(dict.fromkeys((d.package, d.module) for d in deps if (d.package, d.module) != (task.package, task.module)))
 
 
-def _run_ladder_task(ctx: Context, staged: Staged, task, slot: int, stand_ins: tuple) -> CheckResult:
+def same_file_dependencies(task) -> tuple:
+    """The top-level names of the functions of the tasks in the task's own file that its checks
+    run (count_loss runs Bigram.probs, hand_gradient the backward functions beside it): its
+    sealed run grafts the student's task functions onto the reference's file, so that a bug in
+    one of them is not charged to it too."""
+    deps = [task_info(d) for d in task.depends_on]
+    return tuple(dict.fromkeys(f.split(".")[0] for d in deps if (d.package, d.module) == (task.package, task.module)
+                               for f in d.functions))
+
+
+def _run_ladder_task(ctx: Context, staged: Staged, task, slot: int, stand_ins: tuple, trusted: tuple = ()) -> CheckResult:
     """A ladder task's checks in a child (grader/child/ladder_probe.py), judged here; sealed
-    when the child held the reference's versions of `stand_ins`."""
+    when the child held the reference's versions of `stand_ins`, or of its own file's other
+    functions (`trusted`: the task's functions grafted onto the reference's file)."""
     points = ctx.rubric[task.id]
-    request = {"mode": "ladder", "task": task.id, "inputs": ctx.twin.inputs, "sealed": bool(stand_ins),
-               "student_file": f"pkg/{task.package}/{task.module}.py"}
+    is_sealed = bool(stand_ins or trusted)
+    request = {"mode": "ladder", "task": task.id, "inputs": ctx.twin.inputs, "sealed": is_sealed,
+               "student_file": f"student/{task.module}.py" if trusted else f"pkg/{task.package}/{task.module}.py"}
+    if trusted:
+        request.update(graft=True, package=task.package, module=task.module, functions=list(task.functions),
+                       trusted=list(trusted))
     limits = _task_limits(ctx.settings)
     outcome = _child(ctx, lambda: _package_job_dir(ctx, staged, request, slot, stand_ins, checks=True),
-                     SEALED if stand_ins else SHOWN, limits, slot, budget_s=limits.wall_s)
-    deps = ", ".join(f"{p}/{m}.py" for p, m in stand_ins)
+                     SEALED if is_sealed else SHOWN, limits, slot, budget_s=limits.wall_s)
+    deps = ", ".join([f"{p}/{m}.py" for p, m in stand_ins]
+                     + ([f"the other functions of {task.package}/{task.module}.py"] if trusted else []))
     if outcome.result is None:
-        if stand_ins:
+        if is_sealed:
             return sealed.no_result(task.id, points, outcome, limits, deps)
         return _bounded(_failure(task.id, points, outcome, limits))
     if len(outcome.result) > MAX_TASK_RESULT_BYTES:
-        result = CheckResult(task.id, 0.0, points, ERROR, "the checks' result could not be accepted (too large)", sealed=bool(stand_ins))
+        result = CheckResult(task.id, 0.0, points, ERROR, "the checks' result could not be accepted (too large)", sealed=is_sealed)
     else:
         result = ladder_judge.evaluate(task.id, points, ctx.twin, outcome.result, deps=deps)
     result.interpreter = outcome.interpreter
-    if not stand_ins:
+    if not is_sealed:
         result.seconds, result.output = outcome.seconds, outcome.output
     return _bounded(result)
 
@@ -405,7 +429,10 @@ def grade_e2e(ctx: Context, staged: Staged, task_results: list, slot: int) -> Ch
     for n, interpreter in enumerate(interpreters):
         outcome = _child(ctx, make_job, SHOWN, limits, slot, budget_s=s.e2e_timeout, interpreter=interpreter)
         crashed = outcome.result is None or b'"error"' in outcome.result[:20]
-        if crashed and not outcome.timed_out and n + 1 < len(interpreters):
+        # Another interpreter only for a child that failed within its budget (PyPy's own trouble):
+        # one that ran past it, asleep or busy, would just cost the whole budget again.
+        within_budget = not outcome.timed_out and outcome.seconds < s.e2e_timeout
+        if crashed and within_budget and n + 1 < len(interpreters):
             notes.append(f"{Path(interpreter).name} failed ({'no result' if outcome.result is None else 'an error'}); retried with {Path(interpreters[n + 1]).name}")
             continue
         break

@@ -36,6 +36,19 @@ def _letters(rng, n, vocab):
     return [rng.randrange(vocab - 1) for _ in range(n)]
 
 
+def _asymmetric_names(rng, vocab, bos):
+    """Three names whose pair counts are not a symmetric table (palindromes would be): counting
+    count[b][a] for the pair (a, b) must show."""
+    while True:
+        names = [[bos] + _letters(rng, rng.randint(1, 4), vocab) + [bos] for _ in range(3)]
+        pairs = [(a, b) for name in names for a, b in zip(name, name[1:])]
+        if sorted(pairs) != sorted((b, a) for a, b in pairs):
+            return names
+
+
+MIN_CACHED = 9  # keys already in a fresh attention_head check's cache (the public check has 2)
+
+
 def _vec(rng, n, lo=-2.0, hi=2.0):
     return [round(rng.uniform(lo, hi), 3) for _ in range(n)]
 
@@ -53,7 +66,7 @@ def fresh_inputs(seed: int) -> dict:
     rng = random.Random(f"ladder-{seed}")
     vocab = rng.choice((4, 5))
     bos = vocab - 1
-    names = [[bos] + _letters(rng, rng.randint(1, 4), vocab) + [bos] for _ in range(3)]
+    names = _asymmetric_names(rng, vocab, bos)
     counts = [[rng.randrange(6) for _ in range(vocab)] for _ in range(vocab)]
     counts[rng.randrange(vocab - 1)] = [0] * vocab  # a row never seen
     h_pre = _vec(rng, 5) + [0.0]
@@ -65,6 +78,7 @@ def fresh_inputs(seed: int) -> dict:
         first_positive = 0
     dh[first_positive] = -abs(dh[first_positive]) or -0.5
     mlp_vocab = rng.choice((4, 5))
+    cached = rng.randint(MIN_CACHED, MIN_CACHED + 3)
     x = dict(
         BOS=bos, NAMES=names, COUNTS=counts,
         LOSS_TOKENS=[bos] + _letters(rng, 3, vocab) + [bos],
@@ -85,7 +99,8 @@ def fresh_inputs(seed: int) -> dict:
         STEP_DATA=_vec(rng, 3), STEP_GRADS=[_vec(rng, 3) for _ in range(2)],
         STEP_LR=round(rng.uniform(0.1, 1.0), 3), STEP_NUM=rng.randint(3, 6),
         HEAD_Q=_vec(rng, 4), HEAD_K=_vec(rng, 4), HEAD_V=_vec(rng, 4),
-        HEAD_KEYS=[_vec(rng, 4) for _ in range(2)], HEAD_VALUES=[_vec(rng, 4) for _ in range(2)],
+        # more cached positions than a head that only looks back a few (a window) would reach
+        HEAD_KEYS=[_vec(rng, 4) for _ in range(cached)], HEAD_VALUES=[_vec(rng, 4) for _ in range(cached)],
         HEAD_COEFFS=_vec(rng, 4), TRAJECTORY_SEED=rng.randrange(10**6),
     )
     return json.loads(json.dumps(x))
@@ -210,7 +225,7 @@ class Opaque:
     def __init__(self, type_name: str, text: str, iterator: bool):
         name = "".join(ch for ch in type_name if ch.isalnum() or ch == "_")[:MAX_NAME_CHARS] or "object"
         self.__class__ = type(name, (Opaque,), {"__next__": (lambda self: None)} if iterator else {})
-        self.text = text[:300]
+        self.text = text[:300].replace("\n", "\\n").replace("\r", "\\r")  # one line: no line of a message is the child's
 
     def __repr__(self) -> str:
         return self.text
@@ -260,10 +275,11 @@ def evaluate(task: str, points: float, twin: Twin, raw: bytes, *, deps: str = ""
         failures, got, stub = recorded[c.name]
         if stub:
             fails = [f"not implemented yet: {stub}" if not deps else "not implemented yet"]
-        else:
-            fails = twin.judge(task, c.name, got) + failures
-        if deps:
-            fails = [_sealed_words(c.name, f, twin) for f in fails[:1]]
+        elif deps:  # the grader's words alone: the child's failures say that it failed, nothing more
+            judged = twin.judge(task, c.name, got)
+            fails = [_sealed_words(c.name, f, twin) for f in judged[:1]] or ([f"the {c.name} check failed"] if failures else [])
+        else:  # the child's own failures first: a raise or an early stop says more than a missing answer
+            fails = failures + twin.judge(task, c.name, got)
         details.append(CheckDetail(c.name, c.hint, not fails, "\n".join(fails[:1])))
     passed = sum(d.passed for d in details)
     score = round(points * passed / len(checks), 2)
@@ -276,9 +292,12 @@ def evaluate(task: str, points: float, twin: Twin, raw: bytes, *, deps: str = ""
 
 
 def _sealed_words(check: str, failure: str, twin: Twin) -> str:
-    """A sealed failure as the grader words it: that the check failed, and a known mistake's
-    name when the judge found the answer to be one (only a name in the grader's catalogue)."""
+    """A sealed failure (the judge's, never the child's) as the grader words it: that the check
+    failed, and one known mistake's name when the judge found the answer to be one (a name in
+    the grader's catalogue, from the judge's own cause line: the last, since what a child sent
+    is quoted before it, and an Opaque's text holds no line break)."""
     causes = {cause for answers in twin.fixtures.values() for by_key in answers.get("variants", {}).values()
               for cause in by_key}
-    named = [c for c in failure.split("\nlikely cause: ", 1)[-1].split(" -- or: ") if c in causes] if "\nlikely cause: " in failure else []
-    return f"the {check} check failed" + (f"\nlikely cause: {' -- or: '.join(named)}" if named else "")
+    line = failure.rsplit("\nlikely cause: ", 1)[1].split("\n", 1)[0] if "\nlikely cause: " in failure else ""
+    named = [c for c in line.split(" -- or: ") if c in causes][:1]
+    return f"the {check} check failed" + (f"\nlikely cause: {named[0]}" if named else "")
