@@ -82,7 +82,7 @@ def replace_regions(source: str, replacement, name: str = "<source>", only=None)
             raise MarkerError(f"{name}: no solution region in {', '.join(sorted(missing))}")
         regions = [r for r in regions if r.qualname in only]
     for r in reversed(regions):  # from the end, so earlier line numbers hold
-        lines[r.first - 1 : r.last] = [r.indent + text + "\n" for text in replacement(r)]
+        lines[r.first - 1 : r.last] = [(r.indent + text if text else "") + "\n" for text in replacement(r)]
     return "".join(lines)
 
 

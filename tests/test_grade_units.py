@@ -222,7 +222,21 @@ def test_nbgrader_tree(tmp_path):
     staged = select(subs)
     assert staged.status["nn"] == OK and staged.sources["nn"].strip() == src.strip()
     assert staged.status["value"] == NOT_SUBMITTED
-    assert notebook_to_modules(json.dumps({"cells": [{"cell_type": "code", "source": "%%writefile microgpt/adam.py\nx = 1\n", "metadata": {}}]}).encode(), "other") == {"adam": b"x = 1"}
+    assert notebook_to_modules(json.dumps({"cells": [{"cell_type": "code", "source": "%%writefile microgpt/adam.py\nx = 1\n", "metadata": {}}]}).encode(), "other") == {"microgpt/adam.py": b"x = 1"}
+
+
+def test_a_notebook_cell_names_its_package():
+    """The ladder's answer cells say `# ladder/counting.py`; sampling.py is in both packages,
+    so its package is the one named, else microgpt's; a module no package grades is no file."""
+    def files(*sources, stem="other"):
+        cells = [{"cell_type": "code", "source": s, "metadata": {"nbgrader": {"solution": True}}} for s in sources]
+        return notebook_to_modules(json.dumps({"cells": cells}).encode(), stem)
+
+    assert files("# ladder/counting.py\nA = 1\n", "# ladder/sampling.py\nB = 2\n", "# sampling.py\nC = 3\n") == {
+        "ladder/counting.py": b"# ladder/counting.py\nA = 1\n", "ladder/sampling.py": b"# ladder/sampling.py\nB = 2\n",
+        "microgpt/sampling.py": b"# sampling.py\nC = 3\n"}
+    assert files("# microgpt/counting.py\nA = 1\n", "# ladder/model.py\nB = 2\n") == {}
+    assert files("D = 4\n", stem="backprop") == {"ladder/backprop.py": b"D = 4\n"}
 
 
 def test_staging_keeps_only_regular_task_files(tmp_path):

@@ -25,10 +25,12 @@ pytest.importorskip("nbgrader", reason="nbgrader is an optional extra: pip insta
 import nbformat  # noqa: E402
 
 from grader import markers  # noqa: E402
+from grader.assignment import assignment  # noqa: E402
 from grader.core.rubric import load_rubric  # noqa: E402
 from grader.platforms.nbgrader import course as nbgrader_course  # noqa: E402
 from grader.platforms.nbgrader.autograde import KitGrades  # noqa: E402
 
+ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT, COURSE_ID = "microgpt", "microgpt-test"
 STEPS, THRESHOLD = 20, 3.1  # a short graded training run and a pass mark it reaches: this test is about plumbing
 EXP_LINE = "        return Value(math.exp(self.data), (self,), (math.exp(self.data),))"
@@ -68,14 +70,14 @@ def nbgrader(cwd: Path, *args: str, student: str | None = None, home: Path | Non
     return out
 
 
-def solution_lines() -> set[str]:
-    """Lines of the reference's solution regions (grader.markers) that appear nowhere in the
-    public files (the skeleton and the public checks)."""
-    lines = {line for p in sorted(nbgrader_course.SOLUTIONS.glob("*.py"))
-             for line in markers.solution_lines(p.read_text(), str(p))
+def solution_lines(rung: int = 5) -> set[str]:
+    """Lines of the solution regions (grader.markers) of the rung's files that appear nowhere in
+    the public files (the skeletons and the public checks)."""
+    paths = [ROOT / "solutions" / package / f"{module}.py" for package, module in assignment(rung).files]
+    lines = {line for p in paths for line in markers.solution_lines(p.read_text(), str(p))
              if len(line) > 12 and not line.startswith("#")}
-    public = "\n".join(p.read_text() for p in nbgrader_course.SKELETON.glob("*.py"))
-    public += (nbgrader_course.PUBLIC_CHECKS / "checks.py").read_text()
+    public = "\n".join(p.read_text() for folder in ("microgpt", "ladder") for p in (ROOT / "exercises" / folder).glob("*.py"))
+    public += "\n".join((nbgrader_course.PUBLIC_CHECKS / name).read_text() for name in nbgrader_course.PUBLIC_FILES)
     return {line for line in lines if line not in public}
 
 
@@ -164,11 +166,11 @@ def course(tmp_path_factory) -> dict:
     return run
 
 
-def cell_scores(course: Path, student: str) -> dict[str, float]:
+def cell_scores(course: Path, student: str, assignment_name: str = ASSIGNMENT) -> dict[str, float]:
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        sub = gb.find_submission(ASSIGNMENT, student)
+        sub = gb.find_submission(assignment_name, student)
         return {g.name: g.score for nb in sub.notebooks for g in nb.grades}
 
 
@@ -277,9 +279,9 @@ def test_patched_checks_would_pass_in_a_kernel(course, tmp_path):
     for p in submitted.iterdir():
         if p.is_file():
             (tmp_path / p.name).write_bytes(p.read_bytes())
-    for name in ("microgpt", "data"):
+    for name in ("packages", "data"):
         os.symlink(course["course"] / "source" / ASSIGNMENT / name, tmp_path / name)
-    for name in ("checks.py", "fixtures.json", "nbchecks.py"):
+    for name in (*nbgrader_course.PUBLIC_FILES, "nbchecks.py", "assignment.json"):
         (tmp_path / name).write_bytes((course["course"] / "source" / ASSIGNMENT / name).read_bytes())
     nb = nbformat.read(tmp_path / "1_value.ipynb", as_version=4)
     nbclient.NotebookClient(nb, timeout=NBGRADER_DEFAULT_TIMEOUT, resources={"metadata": {"path": str(tmp_path)}}).execute()
@@ -336,3 +338,77 @@ def test_regenerating_keeps_the_seed(tmp_path):
     assert seed() == first
     nbgrader_course.main([str(tmp_path), "--seed", "11"])
     assert seed() == 11
+
+
+LADDER_RUNGS = (0, 1, 2, 3, 4)
+RUNG_THRESHOLD = 3.3  # ln(27) = 3.296, no learning at all: 20 steps of any rung's reference get under it
+
+
+@pytest.fixture(scope="module")
+def ladder_course(tmp_path_factory) -> dict:
+    """One course holding the ladder's five rungs as assignments rung0..rung4 (and rung 3 again
+    with the kit's solutions of rungs 0-2 given), run through nbgrader as the microgpt course is:
+    the source notebooks validated, each released, fetched by alice (who solves it) and mallory
+    (who submits the release with its checks patched), collected and autograded."""
+    root = tmp_path_factory.mktemp("nbgrader-ladder")
+    course, exchange = root / "course", root / "exchange"
+    run = {"course": course, "validate": {}, "source": {}}
+    names = [f"rung{n}" for n in LADDER_RUNGS] + ["rung3given"]
+    for name, rung in zip(names, [*LADDER_RUNGS, 3]):
+        run["source"][name] = nbgrader_course.generate(
+            course, rung=rung, assignment=name, course_id=COURSE_ID, exchange=exchange, e2e_steps=STEPS,
+            e2e_threshold=RUNG_THRESHOLD, seed=7, solutions_through=2 if name == "rung3given" else None)
+    homes = {s: root / "home" / s for s in ("alice", "mallory")}
+    for name in names:
+        src = run["source"][name]
+        run["validate"][name] = nbgrader(course, "validate", *sorted(str(p) for p in src.glob("*.ipynb")))
+        nbgrader(course, "generate_assignment", name, "--force")
+        nbgrader(course, "release_assignment", name)
+        for student, home in homes.items():
+            home.mkdir(parents=True, exist_ok=True)
+            nbgrader(home, "fetch_assignment", name, f"--course={COURSE_ID}", f"--Exchange.root={exchange}",
+                     student=student, home=home)
+            work(student, home / name, src)
+            nbgrader(home, "submit", name, f"--course={COURSE_ID}", f"--Exchange.root={exchange}", student=student, home=home)
+        nbgrader(course, "collect", name)
+        nbgrader(course, "autograde", name, "--force")
+    return run
+
+
+def test_each_rung_is_an_assignment_of_one_course(ladder_course):
+    """Each rung's notebooks are its files (its tasks' and those its training uses), their
+    public checks pass on the solutions in nbgrader's default timeout, and the kit's grader
+    scores each rung by its own rubric: every point for alice, none for the patched release."""
+    course = ladder_course["course"]
+    settings = json.loads((course / nbgrader_course.SETTINGS).read_text())
+    assert {k: v["rung"] for k, v in settings["assignments"].items()} == {
+        "rung0": 0, "rung1": 1, "rung2": 2, "rung3": 3, "rung4": 4, "rung3given": 3}
+    for name, src in ladder_course["source"].items():
+        rung = settings["assignments"][name]["rung"]
+        notebooks = sorted(p.name for p in src.glob("*.ipynb"))
+        assert notebooks == sorted(f"{n}.ipynb" for n in nbgrader_course.notebook_names(rung))
+        log = ladder_course["validate"][name]
+        assert log.count("Success! Your notebook passes all the tests.") == len(notebooks), log[-3000:]
+        full = {f"test_{t}": p for t, p in load_rubric(rung=rung).items()}
+        assert cell_scores(course, "alice", name) == full, name
+        mallory = cell_scores(course, "mallory", name)
+        assert set(mallory) == set(full) and sum(mallory.values()) == 0, (name, mallory)
+
+
+def test_each_rungs_release_holds_no_solution_line_of_its_tasks(ladder_course):
+    """The rung's released notebooks hold none of its files' solution lines; with the kit's
+    solutions of rungs 0-2 given, rung 3's value.py is there whole and its own tasks are not."""
+    course = ladder_course["course"]
+    for name in ladder_course["source"]:
+        rung = 3 if name == "rung3given" else int(name[4:])
+        texts = {p: p.read_text(errors="replace") for p in (course / "release" / name).rglob("*") if p.is_file()}
+        sol = solution_lines(rung)
+        assert sol and not any("BEGIN SOLUTION" in t for t in texts.values())
+        leaked = {p.name: [line for line in sol if line in t][:2] for p, t in texts.items() if any(line in t for line in sol)}
+        if name != "rung3given":
+            assert not leaked, leaked
+        else:  # rung 2's value.py and sgd.py given; rung 3's own rmsnorm and attention_head not
+            assert set(leaked) == {"1_nn.ipynb", "3_value.ipynb", "4_sgd.ipynb"}, leaked
+            head = ROOT / "solutions" / "ladder" / "attention_head.py"
+            own = set(markers.solution_lines(head.read_text(), str(head))) & solution_lines(3)
+            assert own and not any(line in t for line in own for t in texts.values())

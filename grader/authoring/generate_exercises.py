@@ -64,6 +64,11 @@ def skeleton_source(path: Path) -> str:
     return f"# {generated_from(f'solutions/{package}/{path.name}')}\n" + stubbed
 
 
+def solution_body(lines: list, r) -> list:
+    """The solution lines of region r of a file's `lines`, markers and the region's indent removed."""
+    return [line[len(r.indent):] if line.startswith(r.indent) else line.lstrip() for line in lines[r.first : r.last - 1]]
+
+
 def released_source(path: Path, released: set) -> str:
     """One reference file for a release in which the tasks `released` come with the kit's
     solutions (an instructor's choice, once their deadline has passed) and every other task is
@@ -73,9 +78,7 @@ def released_source(path: Path, released: set) -> str:
 
     def body(r):
         t = task_of(path.stem, r.qualname, package)
-        if t.id not in released:
-            return [stub(t)]
-        return [line[len(r.indent):] if line.startswith(r.indent) else line.lstrip() for line in lines[r.first : r.last - 1]]
+        return solution_body(lines, r) if t.id in released else [stub(t)]
 
     filled = replace_regions(source, body, path.name)
     shown = ", ".join(sorted(released)) or "none"

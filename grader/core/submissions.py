@@ -386,24 +386,27 @@ def _from_entry_source(name: str, path: Path, layout: str, key: str, budget: Bud
 # ----- layouts ---------------------------------------------------------------------------------
 
 def notebook_to_modules(data: bytes, stem: str) -> dict[str, bytes]:
-    """The code of an nbgrader notebook as task modules: the answer cells (nbgrader metadata
-    solution: true; every code cell if none is marked) of `value.ipynb` make value.py; a cell
-    may also name its module with a first line `# microgpt/nn.py` or `%%writefile microgpt/nn.py`."""
+    """The code of an nbgrader notebook as submitted files, {"microgpt/value.py": code}: the
+    answer cells (nbgrader metadata solution: true; every code cell if none is marked) of
+    `value.ipynb` make microgpt/value.py; a cell may also name its file with a first line
+    `# microgpt/nn.py`, `# ladder/counting.py` or `%%writefile microgpt/nn.py`. Without a
+    package, a module is microgpt's when microgpt has it (sampling.py), else the ladder's."""
     nb = json.loads(data.decode("utf-8"))
     cells = [c for c in nb.get("cells", []) if c.get("cell_type") == "code"]
     marked = [c for c in cells if c.get("metadata", {}).get("nbgrader", {}).get("solution")]
-    modules: dict[str, list[str]] = {}
+    files: dict[str, list[str]] = {}
     for cell in marked or cells:
         src = cell.get("source", "")
         src = "".join(src) if isinstance(src, list) else src
         first = src.splitlines()[0].strip() if src.strip() else ""
-        m = re.match(r"^(?:#|%%writefile)\s*(?:microgpt/)?(\w+)\.py\s*$", first)
-        target = m.group(1) if m and m.group(1) in TASK_MODULES else stem
+        m = re.match(r"^(?:#|%%writefile)\s*(?:(microgpt|ladder)/)?(\w+)\.py\s*$", first)
+        package, module = (m.group(1), m.group(2)) if m and m.group(2) in SUBMITTED_MODULES else (None, stem)
         if first.startswith("%%writefile"):
             src = "\n".join(src.splitlines()[1:])
-        if target in TASK_MODULES:
-            modules.setdefault(target, []).append(src)
-    return {m: "\n\n".join(parts).encode("utf-8") for m, parts in modules.items()}
+        package = package or ("microgpt" if module in TASK_MODULES else "ladder")
+        if module in (TASK_MODULES if package == "microgpt" else LADDER_MODULES):
+            files.setdefault(f"{package}/{module}.py", []).append(src)
+    return {path: "\n\n".join(parts).encode("utf-8") for path, parts in files.items()}
 
 
 def _holds_tasks(path: Path) -> bool:
@@ -448,8 +451,8 @@ def _nbgrader(submitted: Path, budget: Budget) -> list[Submission]:
                     _load(e, MAX_NOTEBOOK_BYTES, sub, budget)
                 if e.path.endswith(".ipynb") and e.data is not None:
                     try:
-                        for m, code in notebook_to_modules(e.data, Path(e.path).stem).items():
-                            sub.entries.append(Entry(f"microgpt/{m}.py", code))
+                        for path, code in notebook_to_modules(e.data, Path(e.path).stem).items():
+                            sub.entries.append(Entry(path, code))
                     except (ValueError, UnicodeDecodeError, AttributeError, TypeError, RecursionError) as err:
                         sub.entries.append(Entry(e.path, None, "unreadable", shown(str(err), 300), None, e.rank))
                         sub.meta.setdefault("unreadable", []).append(f"{e.path}: {shown(str(err), 300)}")

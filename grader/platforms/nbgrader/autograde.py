@@ -23,10 +23,9 @@ from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Bool, Float, Int, Unicode
+from traitlets import Bool, Dict, Float, Int, Unicode
 
 from grader.core import engine
-from grader.core.rubric import DEFAULT_RUBRIC
 
 TEST_CELL_PREFIX = "test_"  # a test cell's grade id is test_<task id>
 
@@ -41,7 +40,8 @@ class KitGrades(NbGraderPreprocessor):
     e2e_timeout = Float(600.0, help="seconds of training allowed per submission").tag(config=True)
     task_timeout = Float(20.0, help="seconds per task check").tag(config=True)
     e2e_threshold = Float(None, allow_none=True, help="held-out loss for full e2e marks (None: the reference's)").tag(config=True)
-    rubric = Unicode(None, allow_none=True, help="points per task, TOML (None: the kit's rubric)").tag(config=True)
+    assignments = Dict(help="assignment name -> {'rung': 0-5, 'rubric': TOML path or None (the rung's own)}, "
+                            "as kit_course.json lists them").tag(config=True)
     out = Unicode("kit_grades", help="folder for the grader's results and feedback, per assignment and student").tag(config=True)
     use_bwrap = Bool(True, help="run children under bubblewrap where it works").tag(config=True)
     use_pypy = Bool(True, help="train under PyPy where installed").tag(config=True)
@@ -70,6 +70,10 @@ class KitGrades(NbGraderPreprocessor):
         return _RESULTS[key]
 
     def _grade(self, student: str, assignment: str, notebooks: list, root: Path) -> dict:
+        if assignment not in self.assignments:
+            raise ValueError(f"{assignment} is not an assignment of the kit's course (kit_course.json lists "
+                             f"{', '.join(sorted(self.assignments)) or 'none'}): generate it with python -m grader nbgrader")
+        graded_as = self.assignments[assignment]
         with tempfile.TemporaryDirectory(prefix="kitgrades-") as tmp:
             # the student's notebooks alone, in nbgrader's layout, so the grader sees one submission
             dest = Path(tmp) / "submitted" / student / assignment
@@ -78,7 +82,7 @@ class KitGrades(NbGraderPreprocessor):
                 shutil.copyfile(p, dest / p.name)
             run = engine.grade(
                 submissions=Path(tmp) / "submitted", out_dir=root / self.out / assignment / student,
-                seed=self.seed, workers=1, rubric=self.rubric or DEFAULT_RUBRIC, steps=self.steps,
+                seed=self.seed, workers=1, rubric=graded_as.get("rubric"), rung=int(graded_as["rung"]), steps=self.steps,
                 e2e_timeout=self.e2e_timeout, task_timeout=self.task_timeout, e2e_threshold=self.e2e_threshold,
                 use_bwrap=self.use_bwrap, use_pypy=self.use_pypy,
             )

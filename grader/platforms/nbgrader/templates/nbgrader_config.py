@@ -38,5 +38,5 @@ c.KitGrades.steps = COURSE["e2e_steps"]
 c.KitGrades.e2e_timeout = COURSE["e2e_timeout"]
 c.KitGrades.task_timeout = COURSE["task_timeout"]
 c.KitGrades.e2e_threshold = COURSE["e2e_threshold"]
-c.KitGrades.rubric = COURSE["rubric"]
+c.KitGrades.assignments = COURSE["assignments"]  # each assignment's rung (and rubric)
 c.KitGrades.out = str(HERE / COURSE["kit_results"])
