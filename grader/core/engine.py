@@ -109,12 +109,7 @@ def _job_dir(staged: Staged, module: Optional[str], request: dict, isolation, sl
     for m in names:
         src = staged.sources.get(m)
         if m == module and graft:
-            # The trusted Value the student's method is grafted onto holds no answer to the task
-            # under test; it holds the other value tasks' answers, so the check is sealed.
-            ref = (REFERENCE_DIR / "value.py").read_text(encoding="utf-8")
-            (pkg / "value.py").write_text(without_solutions(ref, request["functions"]), encoding="utf-8")
-            (job / "student").mkdir()
-            (job / "student" / "value.py").write_text(src, encoding="utf-8")
+            grafted_files(job, pkg, REFERENCE_DIR / "value.py", src, request["functions"])
         elif m == module or (m in TASK_MODULES and (module is None or m in own) and src is not None):
             (pkg / f"{m}.py").write_text(src, encoding="utf-8")
         elif m in TASK_MODULES and module is not None:
@@ -127,6 +122,15 @@ def _job_dir(staged: Staged, module: Optional[str], request: dict, isolation, sl
     (job / "request.json").write_text(json.dumps(request))
     sandbox.prepare_job_dir(job, isolation, slot)
     return job
+
+
+def grafted_files(job: Path, pkg: Path, reference: Path, student_source: str, functions) -> None:
+    """What a child grafting the student's `functions` onto the reference's file needs: that
+    file in pkg/ without their solutions (it holds no answer to the task under test; it holds
+    the file's other tasks' answers, so the check is sealed), and the student's in student/."""
+    (pkg / reference.name).write_text(without_solutions(reference.read_text(encoding="utf-8"), functions), encoding="utf-8")
+    (job / "student").mkdir()
+    (job / "student" / reference.name).write_text(student_source, encoding="utf-8")
 
 
 def without_solutions(source: str, qualnames) -> str:
@@ -291,9 +295,7 @@ def _package_job_dir(ctx: Context, staged: Staged, request: dict, slot: int, sta
     """A fresh folder for a ladder child: the child package, pkg/microgpt/ and pkg/ladder/ whole
     (the kit's skeleton, the student's submitted files over it, and in a sealed check the
     reference's versions of `stand_ins`, (package, module) pairs), data/names.txt, and the
-    public ladder checks when `checks`. A request that grafts (request["graft"]) gets the
-    reference's file of the task without the task's own solutions, and the student's file in
-    student/, whose task functions the child puts on it."""
+    public ladder checks when `checks`; a request that grafts (request["graft"]), grafted_files."""
     job = Path(tempfile.mkdtemp(prefix="mgrade-job-"))
     for path in CHILD_DIR.glob("*.py"):
         shutil.copyfile(path, job / path.name)
@@ -310,10 +312,8 @@ def _package_job_dir(ctx: Context, staged: Staged, request: dict, slot: int, sta
                 shutil.copyfile(reference_dir / f"{m}.py", pkg / f"{m}.py")
     if request.get("graft"):
         package, module = request["package"], request["module"]
-        ref = (PACKAGE_DIRS[package][1] / f"{module}.py").read_text(encoding="utf-8")
-        (job / "pkg" / package / f"{module}.py").write_text(without_solutions(ref, request["functions"]), encoding="utf-8")
-        (job / "student").mkdir()
-        (job / "student" / f"{module}.py").write_text(staged.sources[module], encoding="utf-8")
+        grafted_files(job, job / "pkg" / package, PACKAGE_DIRS[package][1] / f"{module}.py", staged.sources[module],
+                      request["functions"])
     if checks:
         for name in PUBLIC_CHECKS:
             shutil.copyfile(PUBLIC_TESTS / name, job / name)
